@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // MaxListingSize caps a directory listing page.
@@ -54,7 +55,7 @@ func listingName(href string) (string, bool) {
 		return "", false
 	}
 	for _, r := range base {
-		if r < 0x20 || r == 0x7f {
+		if unicode.IsControl(r) { // C0, DEL and C1 (U+0085, U+009B CSI, …)
 			return "", false
 		}
 	}

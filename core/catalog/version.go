@@ -30,14 +30,32 @@ func CompareVersions(a, b string) int {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-// nextRun splits off the leading run of digits or of non-digits.
+// nextRun splits off the leading run of digits or of letters, or a single
+// other byte, so that separators never merge with text: "1.rc" is "1", ".",
+// "rc".
 func nextRun(s string) (run, rest string) {
-	d := isDigit(s[0])
+	c := runClass(s[0])
 	i := 1
-	for i < len(s) && isDigit(s[i]) == d {
+	for c != otherRun && i < len(s) && runClass(s[i]) == c {
 		i++
 	}
 	return s[:i], s[i:]
+}
+
+const (
+	digitRun = iota
+	letterRun
+	otherRun
+)
+
+func runClass(c byte) int {
+	switch {
+	case isDigit(c):
+		return digitRun
+	case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+		return letterRun
+	}
+	return otherRun
 }
 
 func compareRun(a, b string) int {

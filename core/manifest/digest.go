@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
+	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"hash"
@@ -122,9 +123,16 @@ func newAnyHash(a Algorithm) hash.Hash {
 	return nil
 }
 
-// Matches reports whether sum (raw bytes from a hash) equals the digest.
+// Matches reports whether sum (raw bytes from a hash) equals the digest. It is
+// false for the zero Digest, for an unknown algorithm, and whenever sum or the
+// hex value do not have the algorithm's length, so an empty sum never matches.
 func (d Digest) Matches(sum []byte) bool {
-	return hex.EncodeToString(sum) == d.Hex
+	want, known := hexLen[d.Algorithm]
+	if !known || len(d.Hex) != want || len(sum)*2 != want {
+		return false
+	}
+	b, err := hex.DecodeString(d.Hex)
+	return err == nil && subtle.ConstantTimeCompare(b, sum) == 1
 }
 
 // ParseDigest parses "algorithm:hex" (for example "sha256:ab12…"). The hex

@@ -1,0 +1,68 @@
+# vmimages — build, run and test. `make run` and `make test` install what is
+# missing first (Debian/Ubuntu: apt-get; elsewhere: a list of what to install).
+
+GO      ?= go
+TAGS    := migrated_fynedo
+BIN     := vmimages
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+# System packages: cgo + GL headers for Fyne, qemu-img for conversion, Xvfb,
+# D-Bus and X tools for the window smoke test and screenshots.
+APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev qemu-utils xvfb xauth \
+            dbus dbus-x11 x11-utils xdotool imagemagick curl
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build run test lint bench package screenshots clean fuzz
+
+all: build
+
+deps:
+	@missing=""; \
+	if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
+	  for p in $(APT_PKGS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	  done; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	  fi; \
+	else \
+	  echo "Not Debian/Ubuntu: install these yourself if missing:"; \
+	  echo "  a C compiler, pkg-config, OpenGL + X11 development headers (Fedora: mesa-libGL-devel libX11-devel libXcursor-devel libXrandr-devel libXinerama-devel libXi-devel libXxf86vm-devel),"; \
+	  echo "  qemu-img (Fedora: qemu-img; Arch: qemu-img; macOS: brew install qemu), and for tests Xvfb and dbus."; \
+	fi
+	@command -v $(GO) >/dev/null || { echo "Go 1.26 or newer is needed: https://go.dev/dl/"; exit 1; }
+
+build: deps
+	$(GO) build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o $(BIN) .
+
+run: build
+	./$(BIN)
+
+test: deps
+	$(GO) test -tags $(TAGS) -count=1 ./...
+
+lint: deps
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet -tags $(TAGS) ./...
+	$(GO) tool staticcheck -tags $(TAGS) ./...
+
+fuzz:
+	$(GO) test ./core/manifest -run '^$$' -fuzz FuzzParse$$ -fuzztime 30s
+	$(GO) test ./core/catalog -run '^$$' -fuzz FuzzParseListing -fuzztime 30s
+
+bench: build
+	./scripts/bench.sh ./$(BIN)
+
+package: deps
+	$(GO) run fyne.io/tools/cmd/fyne@v1.7.4 package -os linux -release -tags $(TAGS)
+
+screenshots: build
+	./scripts/screenshots.sh ./$(BIN)
+
+clean:
+	rm -f $(BIN) *.tar.xz

@@ -1,0 +1,269 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"vmimages/core/cache"
+	"vmimages/core/catalog"
+	"vmimages/core/units"
+)
+
+type listDoc struct {
+	Images     []listImage `json:"images"`
+	TotalBytes int64       `json:"total_bytes"`
+}
+
+type listImage struct {
+	Distro    string     `json:"distro"`
+	Version   string     `json:"version"`
+	Arch      string     `json:"arch"`
+	Build     string     `json:"build"`
+	State     string     `json:"state"`
+	Reason    string     `json:"reason,omitempty"`
+	SizeBytes int64      `json:"size_bytes"`
+	Path      string     `json:"path"`
+	LastUsed  *time.Time `json:"last_used,omitempty"`
+	Signature any        `json:"signature,omitempty"`
+}
+
+func runList(ctx context.Context, r *runner, pos []string) error {
+	if len(pos) != 0 {
+		return usagef("list takes no arguments")
+	}
+	m, err := r.manager(ctx)
+	if err != nil {
+		return err
+	}
+	images, err := m.List(ctx)
+	if err != nil {
+		return err
+	}
+	doc := listDoc{Images: []listImage{}, TotalBytes: cache.TotalBytes(images)}
+	for _, im := range images {
+		li := listImage{Distro: im.Distro, Version: im.Version, Arch: im.Arch, Build: im.Build, State: string(im.State),
+			Reason: im.Reason, SizeBytes: im.SizeBytes, Path: im.Path}
+		if !im.LastUsed.IsZero() {
+			t := im.LastUsed
+			li.LastUsed = &t
+		}
+		if im.Meta != nil && im.Meta.Signature != nil {
+			li.Signature = im.Meta.Signature
+		}
+		doc.Images = append(doc.Images, li)
+	}
+	if r.o.json {
+		return r.printJSON(doc)
+	}
+	if len(images) == 0 {
+		fmt.Fprintf(r.env.Stdout, "The cache at %s is empty. Try 'vmimages catalog' and 'vmimages pull'.\n", m.CacheDir())
+		return nil
+	}
+	tw := tabwriter.NewWriter(r.env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DISTRO\tVERSION\tARCH\tBUILD\tSTATE\tSIZE\tLAST USED")
+	now := time.Now()
+	for _, im := range images {
+		state := string(im.State)
+		if im.Reason != "" {
+			state += " (" + im.Reason + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", im.Distro, im.Version, im.Arch, dash(im.Build), state,
+			units.Bytes(im.SizeBytes), units.Age(now, im.LastUsed))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	free := ""
+	if f, err := m.FreeSpace(); err == nil {
+		free = ", " + units.Bytes(f) + " free on its disk"
+	}
+	fmt.Fprintf(r.env.Stdout, "%d image(s), %s in %s%s\n", len(images), units.Bytes(doc.TotalBytes), m.CacheDir(), free)
+	return nil
+}
+
+type verifyDoc struct {
+	Images []verifyImage `json:"images"`
+}
+
+type verifyImage struct {
+	Distro   string   `json:"distro"`
+	Version  string   `json:"version"`
+	Arch     string   `json:"arch"`
+	OK       bool     `json:"ok"`
+	Problems []string `json:"problems"`
+}
+
+func runVerify(ctx context.Context, r *runner, pos []string) error {
+	if len(pos) != 0 && len(pos) != 2 {
+		return usagef("verify takes nothing (all images) or DISTRO VERSION; see 'vmimages help verify'")
+	}
+	m, err := r.manager(ctx)
+	if err != nil {
+		return err
+	}
+	var keys []cache.Key
+	if len(pos) == 2 {
+		k, err := m.Key(catalog.Ref{Distro: pos[0], Version: pos[1], Arch: r.o.arch})
+		if err != nil {
+			return err
+		}
+		keys = append(keys, k)
+	} else {
+		images, err := m.List(ctx)
+		if err != nil {
+			return err
+		}
+		for _, im := range images {
+			keys = append(keys, im.Key)
+		}
+	}
+	doc := verifyDoc{Images: []verifyImage{}}
+	bad := 0
+	for _, k := range keys {
+		r.infof("verifying %s …", k)
+		problems, err := m.Verify(ctx, k, nil)
+		if err != nil {
+			return err
+		}
+		if problems == nil {
+			problems = []string{}
+		}
+		if len(problems) > 0 {
+			bad++
+		}
+		doc.Images = append(doc.Images, verifyImage{Distro: k.Distro, Version: k.Version, Arch: k.Arch, OK: len(problems) == 0, Problems: problems})
+	}
+	if r.o.json {
+		if err := r.printJSON(doc); err != nil {
+			return err
+		}
+	} else {
+		for _, im := range doc.Images {
+			if im.OK {
+				fmt.Fprintf(r.env.Stdout, "ok      %s %s %s\n", im.Distro, im.Version, im.Arch)
+				continue
+			}
+			fmt.Fprintf(r.env.Stdout, "FAILED  %s %s %s\n", im.Distro, im.Version, im.Arch)
+			for _, p := range im.Problems {
+				fmt.Fprintf(r.env.Stdout, "        %s\n", p)
+			}
+		}
+		if len(doc.Images) == 0 {
+			fmt.Fprintln(r.env.Stdout, "nothing cached to verify")
+		}
+	}
+	if bad > 0 {
+		return &silentError{code: ExitIntegrity}
+	}
+	return nil
+}
+
+func runRemove(ctx context.Context, r *runner, pos []string) error {
+	if err := needArgs("rm", pos, 2, "DISTRO VERSION"); err != nil {
+		return err
+	}
+	m, err := r.manager(ctx)
+	if err != nil {
+		return err
+	}
+	k, err := m.Key(catalog.Ref{Distro: pos[0], Version: pos[1], Arch: r.o.arch})
+	if err != nil {
+		return err
+	}
+	if err := m.Remove(ctx, k); err != nil {
+		return err
+	}
+	r.infof("removed %s", k)
+	return nil
+}
+
+type pruneDoc struct {
+	Removed    []pruneImage `json:"removed"`
+	FreedBytes int64        `json:"freed_bytes"`
+	DryRun     bool         `json:"dry_run"`
+}
+
+type pruneImage struct {
+	Distro    string `json:"distro"`
+	Version   string `json:"version"`
+	Arch      string `json:"arch"`
+	SizeBytes int64  `json:"size_bytes"`
+}
+
+func runPrune(ctx context.Context, r *runner, pos []string) error {
+	if len(pos) != 0 {
+		return usagef("prune takes no arguments, only flags; see 'vmimages help prune'")
+	}
+	p := cache.PrunePolicy{KeepNewest: r.o.keep}
+	if r.o.keep < 0 {
+		return usagef("--keep must be 0 or more")
+	}
+	if r.o.olderThan != "" {
+		d, err := units.ParseAge(r.o.olderThan)
+		if err != nil {
+			return usagef("--older-than: %v", err)
+		}
+		p.OlderThan = d
+	}
+	if r.o.maxSize != "" {
+		n, err := units.ParseSize(r.o.maxSize)
+		if err != nil {
+			return usagef("--max-size: %v", err)
+		}
+		p.MaxSize = n
+	}
+	if p.KeepNewest == 0 && p.OlderThan == 0 && p.MaxSize == 0 {
+		return usagef("prune needs at least one of --keep N, --older-than D, --max-size S")
+	}
+	m, err := r.manager(ctx)
+	if err != nil {
+		return err
+	}
+	removed, freed, err := m.Prune(ctx, p, r.o.dryRun)
+	if err != nil {
+		return err
+	}
+	doc := pruneDoc{Removed: []pruneImage{}, FreedBytes: freed, DryRun: r.o.dryRun}
+	for _, im := range removed {
+		doc.Removed = append(doc.Removed, pruneImage{Distro: im.Distro, Version: im.Version, Arch: im.Arch, SizeBytes: im.SizeBytes})
+	}
+	if r.o.json {
+		return r.printJSON(doc)
+	}
+	verb := "removed"
+	if r.o.dryRun {
+		verb = "would remove"
+	}
+	for _, im := range doc.Removed {
+		fmt.Fprintf(r.env.Stdout, "%s %s %s %s (%s)\n", verb, im.Distro, im.Version, im.Arch, units.Bytes(im.SizeBytes))
+	}
+	if r.o.dryRun {
+		fmt.Fprintf(r.env.Stdout, "%d image(s), %s would be freed (dry run: nothing removed)\n", len(doc.Removed), units.Bytes(freed))
+	} else {
+		fmt.Fprintf(r.env.Stdout, "%d image(s) removed, %s freed\n", len(doc.Removed), units.Bytes(freed))
+	}
+	return nil
+}
+
+func runConvert(ctx context.Context, r *runner, pos []string) error {
+	if err := needArgs("convert", pos, 2, "DISTRO VERSION"); err != nil {
+		return err
+	}
+	m, err := r.manager(ctx)
+	if err != nil {
+		return err
+	}
+	k, err := m.Key(catalog.Ref{Distro: pos[0], Version: pos[1], Arch: r.o.arch})
+	if err != nil {
+		return err
+	}
+	r.infof("converting %s to raw …", k)
+	img, err := m.Convert(ctx, k)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(r.env.Stdout, img.DiskRaw)
+	return nil
+}

@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"vmimages/core"
+	"vmimages/core/catalog"
+	"vmimages/core/units"
+)
+
+type catalogJSON struct {
+	Distros []distroJSON `json:"distros"`
+}
+
+type distroJSON struct {
+	ID        string        `json:"id"`
+	Name      string        `json:"name"`
+	Base      string        `json:"base"`
+	Boot      string        `json:"boot"`
+	Signature string        `json:"signature"`
+	Note      string        `json:"note,omitempty"`
+	Latest    string        `json:"latest"`
+	Source    string        `json:"source"`
+	Versions  []versionJSON `json:"versions"`
+}
+
+type versionJSON struct {
+	Version  string   `json:"version"`
+	Codename string   `json:"codename,omitempty"`
+	Arches   []string `json:"arches"`
+	Assets   []string `json:"assets"`
+	EOL      string   `json:"eol,omitempty"`
+}
+
+func runCatalog(ctx context.Context, r *runner, pos []string) error {
+	if len(pos) > 1 {
+		return usagef("catalog takes at most one DISTRO; see 'vmimages help catalog'")
+	}
+	m, err := r.manager(ctx)
+	if err != nil {
+		return err
+	}
+	cat := m.Catalog()
+	distros := cat.Distros
+	if len(pos) == 1 {
+		d, err := cat.Distro(pos[0])
+		if err != nil {
+			return err
+		}
+		distros = []*catalog.Distro{d}
+	}
+	var doc catalogJSON
+	for _, d := range distros {
+		dj := distroJSON{ID: d.ID, Name: d.Name, Base: d.Base, Boot: d.Boot, Signature: d.Signature.Kind,
+			Note: d.Note, Source: d.Source, Versions: []versionJSON{}}
+		if l := d.Latest(); l != nil {
+			dj.Latest = l.Version
+		}
+		for _, v := range d.Versions {
+			dj.Versions = append(dj.Versions, versionJSON{Version: v.Version, Codename: v.Codename,
+				Arches: d.ArchList(v), Assets: d.AssetRoles(v), EOL: v.EOL})
+		}
+		doc.Distros = append(doc.Distros, dj)
+	}
+	if r.o.json {
+		return r.printJSON(doc)
+	}
+	tw := tabwriter.NewWriter(r.env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DISTRO\tVERSION\tCODENAME\tARCHES\tCONTENTS\tBOOT\tSIGNED")
+	for _, d := range doc.Distros {
+		for _, v := range d.Versions {
+			ver := v.Version
+			if v.Version == d.Latest {
+				ver += " (latest)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, ver, dash(v.Codename),
+				strings.Join(v.Arches, ","), strings.Join(v.Assets, "+"), d.Boot, signedWord(d.Signature))
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(pos) == 1 && len(doc.Distros) == 1 {
+		d := doc.Distros[0]
+		fmt.Fprintf(r.env.Stdout, "\n%s: %s\nbase: %s\n", d.Name, d.Note, d.Base)
+	}
+	return nil
+}
+
+func signedWord(kind string) string {
+	switch kind {
+	case catalog.SigNone:
+		return "no (checksum over HTTPS)"
+	case catalog.SigClearsigned:
+		return "yes (clearsigned)"
+	case catalog.SigDetached:
+		return "yes (detached)"
+	}
+	return kind
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+type resolveJSON struct {
+	Distro    string             `json:"distro"`
+	Version   string             `json:"version"`
+	Codename  string             `json:"codename,omitempty"`
+	Arch      string             `json:"arch"`
+	Build     string             `json:"build"`
+	Boot      string             `json:"boot"`
+	Assets    []catalog.Asset    `json:"assets"`
+	Signature core.SignatureInfo `json:"signature"`
+}
+
+func runResolve(ctx context.Context, r *runner, pos []string) error {
+	if err := needArgs("resolve", pos, 2, "DISTRO VERSION"); err != nil {
+		return err
+	}
+	m, err := r.manager(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := m.Resolve(ctx, catalog.Ref{Distro: pos[0], Version: pos[1], Arch: r.o.arch})
+	if err != nil {
+		return err
+	}
+	if r.o.json {
+		return r.printJSON(resolveJSON{Distro: res.Distro, Version: res.Version, Codename: res.Codename,
+			Arch: res.Arch, Build: res.Build, Boot: res.Boot, Assets: res.Assets, Signature: res.SignatureInfo})
+	}
+	w := r.env.Stdout
+	fmt.Fprintf(w, "%s %s", res.DistroName, res.Version)
+	if res.Codename != "" {
+		fmt.Fprintf(w, " (%s)", res.Codename)
+	}
+	fmt.Fprintf(w, " %s, build %s, %s boot\n", res.Arch, res.Build, res.Boot)
+	for _, a := range res.Assets {
+		size := "size unknown"
+		if a.Size >= 0 {
+			size = units.Bytes(a.Size)
+		}
+		fmt.Fprintf(w, "  %-9s %s\n            %s  (%s%s)\n", a.Role, a.URL, a.Digest, size, formatSuffix(a.Format))
+	}
+	fmt.Fprintf(w, "signature: %s\n", describeSignature(res.SignatureInfo))
+	return nil
+}
+
+func formatSuffix(f string) string {
+	if f == "" {
+		return ""
+	}
+	return ", " + f
+}
+
+func describeSignature(s core.SignatureInfo) string {
+	switch s.Status {
+	case core.SigVerified:
+		out := "verified, signed by " + s.Signer
+		if s.SignerName != "" {
+			out += " (" + s.SignerName + ")"
+		}
+		if s.SignedAt != nil {
+			out += " on " + s.SignedAt.UTC().Format(time.DateOnly)
+		}
+		return out
+	case core.SigUnsigned:
+		return "checksum over HTTPS; not signed upstream"
+	}
+	if s.Note != "" {
+		return s.Status + ": " + s.Note
+	}
+	return s.Status
+}
+
+func runDir(ctx context.Context, r *runner, pos []string) error {
+	if len(pos) != 0 {
+		return usagef("dir takes no arguments")
+	}
+	m, err := r.manager(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(r.env.Stdout, m.CacheDir())
+	return nil
+}

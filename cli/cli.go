@@ -1,0 +1,305 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"vmimages/core"
+	"vmimages/core/catalog"
+)
+
+// Env is what a run of the command line talks to. Tests fill it with
+// buffers; main passes the process's own.
+type Env struct {
+	Stdout, Stderr io.Writer
+	// Version is printed by --version and sent in the User-Agent.
+	Version string
+	// StderrIsTerminal selects the progress bar over plain lines.
+	StderrIsTerminal bool
+}
+
+// command is one subcommand.
+type command struct {
+	name    string
+	args    string // positional synopsis
+	summary string
+	flags   func(fs *flag.FlagSet, o *cmdOpts)
+	run     func(ctx context.Context, r *runner, pos []string) error
+}
+
+// cmdOpts holds every command-specific flag; each command registers the
+// ones it takes.
+type cmdOpts struct {
+	json      bool
+	arch      string
+	raw       bool
+	keep      int
+	olderThan string
+	maxSize   string
+	dryRun    bool
+}
+
+// runner carries one invocation's state.
+type runner struct {
+	env  Env
+	g    globals
+	o    cmdOpts
+	mgr  *core.Manager
+	open func(ctx context.Context) (*core.Manager, error)
+}
+
+func commands() []*command {
+	return []*command{
+		{name: "catalog", args: "[DISTRO]", summary: "list the distributions, versions and arches that can be pulled",
+			flags: func(fs *flag.FlagSet, o *cmdOpts) { jsonFlag(fs, o) }, run: runCatalog},
+		{name: "resolve", args: "DISTRO VERSION", summary: "show the exact URLs, digests and sizes of an image upstream",
+			flags: func(fs *flag.FlagSet, o *cmdOpts) { jsonFlag(fs, o); archFlag(fs, o) }, run: runResolve},
+		{name: "pull", args: "DISTRO VERSION", summary: "download and verify an image into the cache",
+			flags: func(fs *flag.FlagSet, o *cmdOpts) {
+				jsonFlag(fs, o)
+				archFlag(fs, o)
+				fs.BoolVar(&o.raw, "raw", false, "also convert the disk to raw (disk.raw) with qemu-img")
+			}, run: runPull},
+		{name: "list", summary: "list cached images with their size and state",
+			flags: func(fs *flag.FlagSet, o *cmdOpts) { jsonFlag(fs, o) }, run: runList},
+		{name: "verify", args: "[DISTRO VERSION]", summary: "re-hash cached images against their recorded digests",
+			flags: func(fs *flag.FlagSet, o *cmdOpts) { jsonFlag(fs, o); archFlag(fs, o) }, run: runVerify},
+		{name: "rm", args: "DISTRO VERSION", summary: "remove a cached image",
+			flags: func(fs *flag.FlagSet, o *cmdOpts) { archFlag(fs, o) }, run: runRemove},
+		{name: "prune", summary: "remove cached images by age, count or total size",
+			flags: func(fs *flag.FlagSet, o *cmdOpts) {
+				jsonFlag(fs, o)
+				fs.IntVar(&o.keep, "keep", 0, "keep the `N` most recently pulled images of each distro")
+				fs.StringVar(&o.olderThan, "older-than", "", "remove images not used for `D` (e.g. 30d, 2w, 12h)")
+				fs.StringVar(&o.maxSize, "max-size", "", "remove least recently used images until the cache is under `S` (e.g. 20G)")
+				fs.BoolVar(&o.dryRun, "dry-run", false, "only say what would be removed")
+			}, run: runPrune},
+		{name: "convert", args: "DISTRO VERSION", summary: "convert a cached disk to raw (disk.raw) with qemu-img",
+			flags: func(fs *flag.FlagSet, o *cmdOpts) { archFlag(fs, o) }, run: runConvert},
+		{name: "dir", summary: "print the cache folder", run: runDir},
+	}
+}
+
+func jsonFlag(fs *flag.FlagSet, o *cmdOpts) {
+	fs.BoolVar(&o.json, "json", false, "print one JSON document on stdout")
+}
+
+func archFlag(fs *flag.FlagSet, o *cmdOpts) {
+	fs.StringVar(&o.arch, "arch", "", "architecture: x86_64/amd64 or aarch64/arm64 (default: this machine's, "+catalog.HostArch()+")")
+}
+
+// Run runs the command line and returns the process's exit code.
+func Run(ctx context.Context, args []string, env Env) int {
+	if env.Stdout == nil {
+		env.Stdout = os.Stdout
+	}
+	if env.Stderr == nil {
+		env.Stderr = os.Stderr
+	}
+	r := &runner{env: env}
+	r.open = func(ctx context.Context) (*core.Manager, error) {
+		opts, err := core.LoadOptions(r.g.config, r.g.cacheDir, r.g.mirrors)
+		if err != nil {
+			return nil, err
+		}
+		opts.Version = env.Version
+		return core.Open(ctx, opts)
+	}
+	defer func() {
+		if r.mgr != nil {
+			r.mgr.Close()
+		}
+	}()
+	return r.exitCode(r.dispatch(ctx, args))
+}
+
+func (r *runner) dispatch(ctx context.Context, args []string) error {
+	// Global flags may come before the command.
+	top := flag.NewFlagSet("vmimages", flag.ContinueOnError)
+	r.g.register(top)
+	showVersion := top.Bool("version", false, "print the version")
+	top.SetOutput(io.Discard)
+	if err := top.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			r.printHelp(r.env.Stdout)
+			return nil
+		}
+		return usagef("%v", err)
+	}
+	if *showVersion {
+		fmt.Fprintf(r.env.Stdout, "vmimages %s\n", r.env.Version)
+		return nil
+	}
+	rest := top.Args()
+	if len(rest) == 0 {
+		r.printHelp(r.env.Stdout)
+		return nil
+	}
+	name := rest[0]
+	if name == "help" {
+		if len(rest) > 1 {
+			if c := findCommand(rest[1]); c != nil {
+				r.printCommandHelp(r.env.Stdout, c)
+				return nil
+			}
+			return usagef("unknown command %q; commands: %s", rest[1], strings.Join(commandNames(), ", "))
+		}
+		r.printHelp(r.env.Stdout)
+		return nil
+	}
+	c := findCommand(name)
+	if c == nil {
+		return usagef("unknown command %q; commands: %s (see 'vmimages help')", name, strings.Join(commandNames(), ", "))
+	}
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	r.g.register(fs)
+	if c.flags != nil {
+		c.flags(fs, &r.o)
+	}
+	pos, err := parse(fs, rest[1:])
+	if err == flag.ErrHelp {
+		r.printCommandHelp(r.env.Stdout, c)
+		return nil
+	}
+	if err != nil {
+		return usagef("%s: %v (see 'vmimages help %s')", c.name, err, c.name)
+	}
+	return c.run(ctx, r, pos)
+}
+
+func findCommand(name string) *command {
+	for _, c := range commands() {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func commandNames() []string {
+	var out []string
+	for _, c := range commands() {
+		out = append(out, c.name)
+	}
+	return out
+}
+
+func (r *runner) printHelp(w io.Writer) {
+	fmt.Fprintf(w, `vmimages %s — official VM cloud images, verified, on disk.
+
+Usage:
+  vmimages                      open the window
+  vmimages COMMAND [ARGS] [FLAGS]
+
+Commands:
+`, r.env.Version)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-28s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+	}
+	fmt.Fprintf(w, `  %-28s %s
+
+Global flags (any command):
+  --cache-dir DIR   --mirror DISTRO=URL (repeatable)   --config FILE   -q   -v
+Environment: VMIMAGES_CACHE_DIR, VMIMAGES_MIRROR_<DISTRO>; XDG_* respected.
+Exit codes: 0 ok, 1 failure, 2 usage, 3 integrity (digest or signature mismatch).
+
+Examples:
+  vmimages catalog
+  vmimages resolve ubuntu 24.04 --arch arm64
+  vmimages pull debian latest
+  vmimages prune --keep 1 --dry-run
+`, "help [COMMAND]", "show help for a command")
+}
+
+func (r *runner) printCommandHelp(w io.Writer, c *command) {
+	fmt.Fprintf(w, "Usage: vmimages %s\n\n%s.\n\nFlags:\n", strings.TrimSpace(c.name+" "+c.args+" [flags]"), capitalize(c.summary))
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	var o cmdOpts
+	if c.flags != nil {
+		c.flags(fs, &o)
+	}
+	var g globals
+	g.register(fs)
+	fmt.Fprint(w, flagHelp(fs))
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// manager opens the core Manager once per invocation.
+func (r *runner) manager(ctx context.Context) (*core.Manager, error) {
+	if r.mgr != nil {
+		return r.mgr, nil
+	}
+	m, err := r.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.mgr = m
+	for _, p := range m.CatalogProblems() {
+		r.warnf("catalog overlay skipped: %v", p.Err)
+	}
+	return m, nil
+}
+
+// exitCode prints err as a sentence and maps it to the contract's codes.
+func (r *runner) exitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ue *usageError
+	var nf *catalog.NotFoundError
+	var se *silentError
+	switch {
+	case errors.As(err, &se):
+		return se.code
+	case errors.As(err, &ue):
+		fmt.Fprintf(r.env.Stderr, "vmimages: %v\n", err)
+		return ExitUsage
+	case errors.As(err, &nf):
+		fmt.Fprintf(r.env.Stderr, "vmimages: %v\n", err)
+		return ExitUsage
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(r.env.Stderr, "vmimages: interrupted\n")
+		return ExitFailure
+	}
+	fmt.Fprintf(r.env.Stderr, "vmimages: %s\n", core.Explain(err))
+	if core.IsIntegrity(err) {
+		return ExitIntegrity
+	}
+	return ExitFailure
+}
+
+func (r *runner) warnf(format string, a ...any) {
+	fmt.Fprintf(r.env.Stderr, "vmimages: warning: "+format+"\n", a...)
+}
+
+func (r *runner) infof(format string, a ...any) {
+	if !r.g.quiet {
+		fmt.Fprintf(r.env.Stderr, format+"\n", a...)
+	}
+}
+
+func (r *runner) printJSON(v any) error {
+	enc := json.NewEncoder(r.env.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// needArgs checks the positional count.
+func needArgs(cmd string, pos []string, n int, what string) error {
+	if len(pos) != n {
+		return usagef("%s needs %s (got %d argument(s)); see 'vmimages help %s'", cmd, what, len(pos), cmd)
+	}
+	return nil
+}

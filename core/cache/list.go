@@ -1,0 +1,280 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// State is the condition of a cached image, as List finds it on disk.
+type State string
+
+// The states of an image, in the order List checks for them.
+const (
+	// StateConverting: a raw conversion's temporary file is present.
+	StateConverting State = "converting"
+	// StatePartial: transfers in flight in .partial, no metadata yet, or
+	// metadata without assets.
+	StatePartial State = "partial"
+	// StateCorrupt: the metadata names an asset that is missing or whose size
+	// differs, or the metadata cannot be read. Verify tells more.
+	StateCorrupt State = "corrupt"
+	// StateReady: every asset the metadata names is in place at its size.
+	StateReady State = "ready"
+)
+
+// Image is one image directory as List found it.
+type Image struct {
+	Key
+	Build string `json:"build,omitempty"`
+	State State  `json:"state"`
+	// Reason says why State is not StateReady, as a sentence fragment.
+	Reason string `json:"reason,omitempty"`
+	// SizeBytes is the space the directory really occupies, .partial
+	// included; sparse files count for their allocated blocks only.
+	SizeBytes int64  `json:"size_bytes"`
+	Path      string `json:"path"`
+	// Meta is the image's metadata, nil when it has none or it is unreadable.
+	Meta *Meta `json:"-"`
+	// LastUsed is the metadata's LastUsed, else its PulledAt; for an image
+	// with transfers in flight or without metadata, the newest modification
+	// time in its directory counts too.
+	LastUsed time.Time `json:"last_used,omitzero"`
+	PulledAt time.Time `json:"pulled_at,omitzero"`
+}
+
+// TotalBytes sums the SizeBytes of images.
+func TotalBytes(images []Image) int64 {
+	var n int64
+	for _, im := range images {
+		n += im.SizeBytes
+	}
+	return n
+}
+
+// List returns every image directory in the cache (images/<distro>/<version>/<arch>),
+// sorted by distro, version (so "9" < "10" and "22.04" < "24.04") and arch.
+// Directories with invalid names and symbolic links are skipped: the cache
+// did not make them. List takes no locks.
+func (c *Cache) List(ctx context.Context) ([]Image, error) {
+	base := filepath.Join(c.root, imagesDir)
+	var out []Image
+	distros, err := subdirs(base)
+	if err != nil {
+		return nil, fmt.Errorf("list cache: %w", err)
+	}
+	for _, d := range distros {
+		versions, err := subdirs(filepath.Join(base, d))
+		if err != nil {
+			return nil, fmt.Errorf("list cache: %w", err)
+		}
+		for _, v := range versions {
+			arches, err := subdirs(filepath.Join(base, d, v))
+			if err != nil {
+				return nil, fmt.Errorf("list cache: %w", err)
+			}
+			for _, a := range arches {
+				if err := ctx.Err(); err != nil {
+					return nil, fmt.Errorf("list cache: %w", err)
+				}
+				im, err := c.inspect(Key{Distro: d, Version: v, Arch: a})
+				if err != nil {
+					return nil, fmt.Errorf("list cache: %w", err)
+				}
+				out = append(out, im)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Image) int { return compareKeys(a.Key, b.Key) })
+	return out, nil
+}
+
+// subdirs lists the real (not symlinked) subdirectories of dir whose names
+// are valid key components. A directory that vanished lists as empty.
+func subdirs(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range ents {
+		if e.IsDir() && validPart(e.Name()) {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
+}
+
+// inspect works out the state, size and times of one image directory.
+func (c *Cache) inspect(k Key) (Image, error) {
+	dir := c.Dir(k)
+	im := Image{Key: k, Path: dir}
+
+	var newest time.Time
+	partialFiles, converting := false, false
+	rawTemp := AssetName(RoleDiskRaw, "") + rawTempMark
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // removed while we walk
+			}
+			return err
+		}
+		fi, err := d.Info() // lstat: links count as themselves
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		im.SizeBytes += diskUsage(fi)
+		if fi.ModTime().After(newest) {
+			newest = fi.ModTime()
+		}
+		rel, _ := filepath.Rel(dir, p)
+		switch {
+		case d.IsDir():
+		case strings.HasPrefix(rel, partialDir+string(filepath.Separator)):
+			partialFiles = true
+		case strings.HasPrefix(rel, rawTemp):
+			converting = true
+		}
+		return nil
+	})
+	if err != nil {
+		return im, fmt.Errorf("inspect %s: %w", k, err)
+	}
+
+	m, merr := c.readMeta(k)
+	if merr == nil {
+		im.Meta = m
+		im.Build = m.Build
+		im.PulledAt = m.PulledAt
+		im.LastUsed = m.LastUsed
+		if im.LastUsed.IsZero() {
+			im.LastUsed = m.PulledAt
+		}
+	}
+	missing := ""
+	if m != nil {
+		missing = missingAsset(dir, m)
+	}
+
+	switch {
+	case converting:
+		im.State, im.Reason = StateConverting, "raw conversion in progress"
+	case partialFiles:
+		im.State, im.Reason = StatePartial, "transfers in progress or interrupted"
+	case errors.Is(merr, ErrNotCached):
+		im.State, im.Reason = StatePartial, "no metadata yet"
+	case merr != nil:
+		im.State, im.Reason = StateCorrupt, merr.Error()
+	case len(m.Assets) == 0:
+		im.State, im.Reason = StatePartial, "metadata lists no assets"
+	case missing != "":
+		im.State, im.Reason = StateCorrupt, missing
+	default:
+		im.State = StateReady
+	}
+	if im.State == StatePartial && newest.After(im.LastUsed) {
+		im.LastUsed = newest
+	}
+	return im, nil
+}
+
+// missingAsset returns a sentence about the first asset that is not in place
+// at its recorded size, or "".
+func missingAsset(dir string, m *Meta) string {
+	check := func(file string, size int64) string {
+		fi, err := os.Lstat(filepath.Join(dir, file))
+		switch {
+		case err != nil:
+			return file + ": missing"
+		case !fi.Mode().IsRegular():
+			return file + ": not a regular file"
+		case size > 0 && fi.Size() != size:
+			return fmt.Sprintf("%s: size %d bytes, expected %d", file, fi.Size(), size)
+		}
+		return ""
+	}
+	for _, a := range m.Assets {
+		if s := check(a.File, a.Size); s != "" {
+			return s
+		}
+	}
+	if m.DiskRaw != nil {
+		return check(m.DiskRaw.File, m.DiskRaw.Size)
+	}
+	return ""
+}
+
+// compareKeys orders keys by distro, version (version-aware) and arch.
+func compareKeys(a, b Key) int {
+	if c := strings.Compare(a.Distro, b.Distro); c != 0 {
+		return c
+	}
+	if c := compareVersions(a.Version, b.Version); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Arch, b.Arch)
+}
+
+// compareVersions compares version strings piecewise: runs of digits by
+// numeric value, other runs as text, and a digit run before a text run, so
+// "9" < "10" < "10.1" and "3.9" < "3.20".
+func compareVersions(a, b string) int {
+	for a != "" && b != "" {
+		pa, ra := versionPiece(a)
+		pb, rb := versionPiece(b)
+		da, db := isDigit(pa[0]), isDigit(pb[0])
+		var c int
+		switch {
+		case da && db:
+			na, nb := strings.TrimLeft(pa, "0"), strings.TrimLeft(pb, "0")
+			if c = len(na) - len(nb); c == 0 {
+				c = strings.Compare(na, nb)
+			}
+		case da:
+			c = -1
+		case db:
+			c = 1
+		default:
+			c = strings.Compare(pa, pb)
+		}
+		if c != 0 {
+			if c < 0 {
+				return -1
+			}
+			return 1
+		}
+		a, b = ra, rb
+	}
+	switch {
+	case a == "" && b == "":
+		return 0
+	case a == "":
+		return -1
+	}
+	return 1
+}
+
+// versionPiece splits off the leading run of digits or of non-digits.
+func versionPiece(s string) (piece, rest string) {
+	d := isDigit(s[0])
+	i := 1
+	for i < len(s) && isDigit(s[i]) == d {
+		i++
+	}
+	return s[:i], s[i:]
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -1,0 +1,208 @@
+package cache
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestListStates(t *testing.T) {
+	c := openTest(t)
+	files := map[string]string{"vmlinuz": "kernel", "initramfs": "initrd", "disk.qcow2": "disk"}
+	ready := Key{"ubuntu", "24.04", "x86_64"}
+	putImage(t, c, ready, files, t0)
+
+	corruptMissing := Key{"ubuntu", "22.04", "x86_64"}
+	putImage(t, c, corruptMissing, files, t0)
+	os.Remove(filepath.Join(c.Dir(corruptMissing), "vmlinuz"))
+
+	corruptSize := Key{"ubuntu", "20.04", "x86_64"}
+	putImage(t, c, corruptSize, files, t0)
+	os.WriteFile(filepath.Join(c.Dir(corruptSize), "disk.qcow2"), []byte("disk plus"), 0o644)
+
+	corruptMeta := Key{"ubuntu", "18.04", "x86_64"}
+	putImage(t, c, corruptMeta, files, t0)
+	os.WriteFile(filepath.Join(c.Dir(corruptMeta), "meta.json"), []byte("{"), 0o644)
+
+	partialNoMeta := Key{"debian", "12", "x86_64"}
+	unlock, _, _ := c.TryLock(partialNoMeta)
+	unlock()
+
+	partialTransfer := Key{"debian", "13", "x86_64"}
+	putImage(t, c, partialTransfer, files, t0)
+	os.MkdirAll(c.PartialDir(partialTransfer), 0o755)
+	os.WriteFile(filepath.Join(c.PartialDir(partialTransfer), "disk.qcow2.part"), []byte("x"), 0o644)
+
+	emptyPartialDir := Key{"debian", "11", "x86_64"}
+	putImage(t, c, emptyPartialDir, files, t0)
+	os.MkdirAll(c.PartialDir(emptyPartialDir), 0o755)
+
+	converting := Key{"fedora", "41", "x86_64"}
+	putImage(t, c, converting, files, t0)
+	os.WriteFile(filepath.Join(c.Dir(converting), "disk.raw.tmp-1234"), nil, 0o644)
+
+	// Junk the cache did not make is ignored.
+	os.MkdirAll(filepath.Join(c.Root(), "images", "Junk", "1", "x"), 0o755)
+	os.WriteFile(filepath.Join(c.Root(), "images", "ubuntu", "README"), nil, 0o644)
+	outside := t.TempDir()
+	os.Symlink(outside, filepath.Join(c.Root(), "images", "linked"))
+
+	images, err := c.List(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[Key]State{
+		ready:           StateReady,
+		corruptMissing:  StateCorrupt,
+		corruptSize:     StateCorrupt,
+		corruptMeta:     StateCorrupt,
+		partialNoMeta:   StatePartial,
+		partialTransfer: StatePartial,
+		emptyPartialDir: StateReady,
+		converting:      StateConverting,
+	}
+	got := map[Key]State{}
+	for _, im := range images {
+		got[im.Key] = im.State
+		if im.Path != c.Dir(im.Key) {
+			t.Errorf("%s: Path = %q", im.Key, im.Path)
+		}
+		if im.State != StateReady && im.Reason == "" {
+			t.Errorf("%s: %s without a reason", im.Key, im.State)
+		}
+		if im.SizeBytes <= 0 {
+			t.Errorf("%s: SizeBytes = %d", im.Key, im.SizeBytes)
+		}
+	}
+	for k, s := range want {
+		if got[k] != s {
+			t.Errorf("%s: state %q, want %q", k, got[k], s)
+		}
+	}
+	if len(images) != len(want) {
+		t.Errorf("List returned %d images, want %d: %v", len(images), len(want), got)
+	}
+	var keys []Key
+	for _, im := range images {
+		keys = append(keys, im.Key)
+	}
+	wantOrder := []Key{emptyPartialDir, partialNoMeta, partialTransfer, converting, corruptMeta, corruptSize, corruptMissing, ready}
+	if !slices.Equal(keys, wantOrder) {
+		t.Errorf("order\n got %v\nwant %v", keys, wantOrder)
+	}
+	if TotalBytes(images) <= 0 {
+		t.Error("TotalBytes <= 0")
+	}
+	for _, im := range images {
+		if im.Key == ready && (im.Meta == nil || im.Build != "20250601" || !im.LastUsed.Equal(t0) || !im.PulledAt.Equal(t0)) {
+			t.Errorf("ready image: %+v", im)
+		}
+	}
+}
+
+func TestListSparseSize(t *testing.T) {
+	c := openTest(t)
+	k := Key{"ubuntu", "24.04", "x86_64"}
+	putImage(t, c, k, map[string]string{"disk.qcow2": "d"}, t0)
+	const apparent = 1 << 30
+	f, err := os.Create(filepath.Join(c.Dir(k), "disk.raw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(make([]byte, 4096), 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(apparent); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	images, err := c.List(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(images) != 1 {
+		t.Fatalf("List = %v", images)
+	}
+	size := images[0].SizeBytes
+	if size >= apparent/100 || size < 4096 {
+		t.Errorf("SizeBytes = %d, want real usage far below the apparent %d", size, apparent)
+	}
+}
+
+func TestListEmptyAndCancelled(t *testing.T) {
+	c := openTest(t)
+	images, err := c.List(t.Context())
+	if err != nil || len(images) != 0 {
+		t.Fatalf("List of empty cache = %v, %v", images, err)
+	}
+	putImage(t, c, Key{"a", "1", "x"}, map[string]string{"vmlinuz": "k"}, t0)
+	ctx, cancel := contextCancelled(t)
+	defer cancel()
+	if _, err := c.List(ctx); err == nil {
+		t.Error("List with a cancelled context succeeded")
+	}
+}
+
+func TestPartialLastUsedFromFiles(t *testing.T) {
+	c := openTest(t)
+	k := Key{"debian", "12", "x86_64"}
+	unlock, _, _ := c.TryLock(k)
+	unlock()
+	part := filepath.Join(c.PartialDir(k), "disk.qcow2.part")
+	os.MkdirAll(c.PartialDir(k), 0o755)
+	os.WriteFile(part, []byte("x"), 0o644)
+	old := t0.Add(-48 * time.Hour)
+	for _, p := range []string{part, c.PartialDir(k), filepath.Join(c.Dir(k), ".lock"), c.Dir(k)} {
+		os.Chtimes(p, old, old)
+	}
+	images, _ := c.List(t.Context())
+	if len(images) != 1 || !images[0].LastUsed.Equal(old) {
+		t.Fatalf("partial image LastUsed = %v, want %v", images[0].LastUsed, old)
+	}
+}
+
+func TestCompareVersions(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"9", "10", -1},
+		{"10", "9", 1},
+		{"22.04", "24.04", -1},
+		{"24.04", "24.04", 0},
+		{"3.9", "3.20", -1},
+		{"10", "10.1", -1},
+		{"010", "10", 0},
+		{"12", "sid", -1},
+		{"bookworm", "trixie", -1},
+		{"41", "41-beta", -1},
+		{"", "1", -1},
+	}
+	for _, tt := range tests {
+		if got := compareVersions(tt.a, tt.b); got != tt.want {
+			t.Errorf("compareVersions(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+func TestImageJSON(t *testing.T) {
+	im := Image{Key: Key{"ubuntu", "24.04", "x86_64"}, Build: "20250601", State: StateReady, SizeBytes: 42, Path: "/c/images/ubuntu/24.04/x86_64", Meta: &Meta{}}
+	got := mustJSON(t, im)
+	want := `{"distro":"ubuntu","version":"24.04","arch":"x86_64","build":"20250601","state":"ready","size_bytes":42,"path":"/c/images/ubuntu/24.04/x86_64"}`
+	if got != want {
+		t.Errorf("JSON\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestFreeSpace(t *testing.T) {
+	n, err := FreeSpace(t.TempDir())
+	if err != nil || n <= 0 {
+		t.Errorf("FreeSpace = %d, %v", n, err)
+	}
+	if _, err := FreeSpace(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("FreeSpace of a missing path succeeded")
+	}
+}

@@ -1,0 +1,121 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// lockPoll is how often Lock retries while another holder has the lock.
+const lockPoll = 100 * time.Millisecond
+
+// Lock takes the exclusive, inter-process lock of an image, creating the
+// image directory if needed, and waits for it until ctx ends. The lock is
+// advisory (flock(2) on <dir>/.lock): it coordinates the GUI, the tray and CLI
+// runs, and is released by unlock or when the process exits. Two Lock calls
+// in one process exclude each other too. unlock is safe to call more than once.
+func (c *Cache) Lock(ctx context.Context, k Key) (unlock func() error, err error) {
+	if err := k.Validate(); err != nil {
+		return nil, err
+	}
+	t := time.NewTimer(lockPoll)
+	defer t.Stop()
+	for {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("wait for lock on %s: %w", k, context.Cause(ctx))
+		}
+		unlock, ok, err := c.tryLock(k)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return unlock, nil
+		}
+		t.Reset(lockPoll)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+	}
+}
+
+// TryLock takes the image's lock if nobody holds it and reports whether it
+// did; it never waits. Like Lock it creates the image directory.
+func (c *Cache) TryLock(k Key) (unlock func() error, ok bool, err error) {
+	if err := k.Validate(); err != nil {
+		return nil, false, err
+	}
+	return c.tryLock(k)
+}
+
+// tryLock makes one attempt. A holder that removes the image deletes the lock
+// file while holding it, so after a successful flock the file we locked must
+// still be the one at the path; if it is not, our lock protects nothing and
+// we try again on the new file.
+func (c *Cache) tryLock(k Key) (func() error, bool, error) {
+	for range 10 {
+		dir, err := c.ensureImageDir(k)
+		if err != nil {
+			return nil, false, err
+		}
+		path := filepath.Join(dir, lockFile)
+		fl := flock.New(path, flock.SetPermissions(0o644))
+		ok, err := fl.TryLock()
+		if err != nil {
+			fl.Close()
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // the directory was removed under us
+			}
+			return nil, false, fmt.Errorf("lock %s: %w", k, err)
+		}
+		if !ok {
+			return nil, false, nil
+		}
+		held, err1 := fl.Stat()
+		now, err2 := os.Lstat(path)
+		if err1 != nil || err2 != nil || !os.SameFile(held, now) {
+			fl.Close()
+			continue
+		}
+		var once sync.Once
+		var uerr error
+		return func() error {
+			once.Do(func() {
+				if err := fl.Close(); err != nil {
+					uerr = fmt.Errorf("unlock %s: %w", k, err)
+				}
+			})
+			return uerr
+		}, true, nil
+	}
+	return nil, false, fmt.Errorf("lock %s: lock file keeps being replaced", k)
+}
+
+// ensureImageDir creates the image directory and checks that no component
+// below the root is a symbolic link, so a lock (and whatever its holder writes)
+// never lands outside the cache.
+func (c *Cache) ensureImageDir(k Key) (string, error) {
+	dir := c.Dir(k)
+	var err error
+	for range 3 {
+		// A concurrent Remove may delete an empty parent between MkdirAll's
+		// steps; trying again settles it.
+		if err = os.MkdirAll(dir, 0o755); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return "", fmt.Errorf("create image directory for %s: %w", k, err)
+	}
+	if err := c.checkNoSymlinks(k); err != nil {
+		return "", err
+	}
+	return dir, nil
+}

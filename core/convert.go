@@ -1,0 +1,66 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"vmimages/core/cache"
+)
+
+// Convert makes disk.raw beside a cached image's disk with qemu-img, unless
+// an up-to-date one exists. It holds the image's lock while it works.
+func (m *Manager) Convert(ctx context.Context, k cache.Key) (*PreparedImage, error) {
+	unlock, err := m.cache.Lock(ctx, k)
+	if err != nil {
+		return nil, fmt.Errorf("locking %s in the cache: %w", k, err)
+	}
+	defer unlock()
+	meta, err := m.cache.ReadMeta(k)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.convertLocked(ctx, k, meta); err != nil {
+		return nil, err
+	}
+	return m.prepared(k, meta), nil
+}
+
+// convertLocked converts with the lock held and records the result in meta.
+func (m *Manager) convertLocked(ctx context.Context, k cache.Key, meta *cache.Meta) error {
+	var disk *cache.AssetMeta
+	for i := range meta.Assets {
+		if meta.Assets[i].Role == cache.RoleDisk {
+			disk = &meta.Assets[i]
+		}
+	}
+	if disk == nil {
+		return fmt.Errorf("%s has no disk to convert", k)
+	}
+	dir := m.cache.Dir(k)
+	dst := filepath.Join(dir, cache.AssetName(cache.RoleDiskRaw, "raw"))
+	if meta.DiskRaw != nil && meta.DiskRaw.SourceDigest == disk.Digest {
+		if fi, err := os.Stat(dst); err == nil && fi.Size() == meta.DiskRaw.Size {
+			return nil // up to date
+		}
+	}
+	if disk.Format == "raw" {
+		return fmt.Errorf("%s: the disk is already raw (%s)", k, disk.File)
+	}
+	// A conversion that crashed leaves its temporary file; we hold the lock.
+	if stale, _ := filepath.Glob(dst + ".tmp-*"); len(stale) > 0 {
+		for _, f := range stale {
+			os.Remove(f)
+		}
+	}
+	if err := m.qemu.ConvertToRaw(ctx, filepath.Join(dir, disk.File), dst); err != nil {
+		return fmt.Errorf("converting %s to raw: %w", k, err)
+	}
+	fi, err := os.Stat(dst)
+	if err != nil {
+		return fmt.Errorf("converting %s to raw: %w", k, err)
+	}
+	meta.DiskRaw = &cache.RawMeta{File: filepath.Base(dst), SourceDigest: disk.Digest, Size: fi.Size(), ConvertedAt: m.now()}
+	return m.cache.WriteMeta(meta)
+}

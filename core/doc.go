@@ -1,0 +1,17 @@
+// Package core is the one API both fronts use: open a Manager with the
+// user's settings, ask it what the catalog holds, resolve an image, pull it
+// (a Job with progress snapshots, pause, resume and cancel), and list,
+// verify, convert, remove or prune what the cache holds. It never imports a
+// UI toolkit; the command line and the window are thin layers over it.
+//
+// A program that needs "kernel + initramfs + disk for distro D, version V,
+// arch A" can import it directly:
+//
+//	m, err := core.Open(ctx, core.Options{})
+//	if err != nil { … }
+//	defer m.Close()
+//	job := m.Pull(ctx, catalog.Ref{Distro: "ubuntu", Version: "24.04"}, core.PullOptions{})
+//	img, err := job.Wait(ctx)
+//	if err != nil { … }
+//	fmt.Println(img.Kernel, img.Initramfs, img.Disk)
+package core

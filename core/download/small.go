@@ -1,0 +1,99 @@
+package download
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync/atomic"
+)
+
+// FetchSmall GETs a small document (a checksum manifest, a signature, a
+// directory listing) into memory, with the Client's transport, User-Agent
+// and retry policy. It fails with ErrTooLarge when the body exceeds limit
+// bytes, and with a *StatusError on a non-2xx answer that is not retried.
+// It does not take a transfer slot and is not rate limited.
+//
+// grab is not used here: its in-memory mode (NoStore) has no size cap.
+func (c *Client) FetchSmall(ctx context.Context, url string, limit int64) ([]byte, error) {
+	if err := checkURL(url); err != nil {
+		return nil, fmt.Errorf("fetch %q: %w", url, err)
+	}
+	failures := 0
+	for {
+		b, err := c.getSmall(ctx, url, limit)
+		if err == nil {
+			return b, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("fetch %s: %w", url, ctx.Err())
+		}
+		var rt *retryError
+		if !errors.As(err, &rt) {
+			return nil, err
+		}
+		if failures++; failures > c.opts.Retries {
+			return nil, fmt.Errorf("fetch %s: giving up after %d attempts: %w", url, failures, rt.err)
+		}
+		if err := sleep(ctx, max(c.opts.Backoff(failures), rt.after)); err != nil {
+			return nil, fmt.Errorf("fetch %s: %w", url, err)
+		}
+	}
+}
+
+func (c *Client) getSmall(ctx context.Context, url string, limit int64) ([]byte, error) {
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	req, err := http.NewRequestWithContext(actx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", url, err)
+	}
+	req.Header.Set("User-Agent", c.opts.UserAgent)
+	var read atomic.Int64
+	go watchdog(actx, cancel, c.opts.StallTimeout, read.Load, nil)
+
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		return nil, c.smallErr(actx, url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		se := &StatusError{URL: url, Code: resp.StatusCode}
+		if retryableStatus(se.Code) {
+			return nil, &retryError{err: se, after: retryAfter(resp)}
+		}
+		return nil, se
+	}
+	if resp.ContentLength > limit {
+		return nil, fmt.Errorf("fetch %s: %w: %d bytes, at most %d accepted", url, ErrTooLarge, resp.ContentLength, limit)
+	}
+	b, err := io.ReadAll(&countingReader{r: io.LimitReader(resp.Body, limit+1), n: &read})
+	if err != nil {
+		return nil, c.smallErr(actx, url, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("fetch %s: %w: more than %d bytes", url, ErrTooLarge, limit)
+	}
+	return b, nil
+}
+
+// smallErr turns a transport or read error into a retryable one, naming a
+// stall as such.
+func (c *Client) smallErr(actx context.Context, url string, err error) error {
+	if cause := context.Cause(actx); errors.Is(cause, ErrStalled) {
+		err = cause
+	}
+	return &retryError{err: fmt.Errorf("%s: %w", url, err)}
+}
+
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}

@@ -1,0 +1,67 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+
+	"vmimages/core/cache"
+	"vmimages/core/download"
+	"vmimages/core/manifest"
+	"vmimages/core/qemuimg"
+	"vmimages/core/trust"
+)
+
+// Sentinel errors of the core, for callers to branch on with errors.Is.
+var (
+	// ErrIntegrity wraps every failure that means the bytes or the
+	// manifest are not what the distribution published: a digest mismatch,
+	// a bad or missing signature, a weak algorithm.
+	ErrIntegrity = errors.New("integrity check failed")
+	// ErrInsecure: a plain-http source for a distro that signs nothing.
+	ErrInsecure = errors.New("insecure source")
+	// ErrNotCached: the image asked for is not in the cache.
+	ErrNotCached = cache.ErrNotCached
+)
+
+// IsIntegrity reports whether err means the bytes could not be proven.
+func IsIntegrity(err error) bool {
+	return errors.Is(err, ErrIntegrity) ||
+		errors.Is(err, download.ErrDigestMismatch) ||
+		errors.Is(err, trust.ErrBadSignature) ||
+		errors.Is(err, trust.ErrUnknownSigner) ||
+		errors.Is(err, trust.ErrWeakHash) ||
+		errors.Is(err, trust.ErrNoSignature) ||
+		errors.Is(err, manifest.ErrWeakDigest)
+}
+
+// Explain turns an error into a sentence for people: what happened and,
+// where the cause is known, what to do about it.
+func Explain(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg := err.Error()
+	var hint string
+	switch {
+	case errors.Is(err, download.ErrDigestMismatch):
+		hint = "the download did not match the published checksum and was discarded; try again later or use another mirror"
+	case errors.Is(err, trust.ErrBadSignature), errors.Is(err, trust.ErrUnknownSigner), errors.Is(err, trust.ErrNoSignature):
+		hint = "the checksum file's signature could not be verified, so no image bytes were downloaded; if you use a mirror, check that it is complete and current"
+	case errors.Is(err, trust.ErrWeakHash), errors.Is(err, manifest.ErrWeakDigest):
+		hint = "a weak algorithm (SHA-1 or MD5) cannot prove an image; nothing was downloaded"
+	case errors.Is(err, download.ErrInsufficientSpace):
+		hint = "free some space (vmimages prune) or choose another cache folder (--cache-dir)"
+	case errors.Is(err, qemuimg.ErrMissing):
+		hint = "the downloaded image is kept; install qemu-img and run 'vmimages convert' again"
+	case errors.Is(err, ErrInsecure):
+		hint = "use an https:// mirror, or mark this mirror allow_insecure in the settings file if you trust the network"
+	case errors.Is(err, cache.ErrInUse):
+		hint = "another vmimages process is using this image; wait for it to finish"
+	case errors.Is(err, ErrNotCached):
+		hint = "see 'vmimages list' for what is cached"
+	}
+	if hint != "" {
+		return fmt.Sprintf("%s\n  → %s", msg, hint)
+	}
+	return msg
+}

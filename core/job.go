@@ -1,0 +1,512 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"vmimages/core/cache"
+	"vmimages/core/catalog"
+	"vmimages/core/download"
+)
+
+// Phase is where a job stands.
+type Phase string
+
+// Job phases.
+const (
+	PhaseQueued      Phase = "queued"
+	PhaseResolving   Phase = "resolving"
+	PhaseWaiting     Phase = "waiting" // for the image lock or a transfer slot
+	PhaseDownloading Phase = "downloading"
+	PhaseVerifying   Phase = "verifying"
+	PhaseConverting  Phase = "converting"
+	PhaseDone        Phase = "done"
+	PhaseFailed      Phase = "failed"
+	PhasePaused      Phase = "paused"
+	PhaseCancelled   Phase = "cancelled"
+)
+
+// Finished reports whether the phase is final.
+func (p Phase) Finished() bool {
+	return p == PhaseDone || p == PhaseFailed || p == PhaseCancelled
+}
+
+// PullOptions tune one pull.
+type PullOptions struct {
+	// Raw converts the disk to raw after the download; RawDefault leaves
+	// the choice to the settings ("auto": yes on macOS).
+	Raw        bool
+	RawDefault bool
+}
+
+// PreparedImage is what a finished pull leaves on disk. Paths are absolute;
+// empty where the image has no such file.
+type PreparedImage struct {
+	Distro    string        `json:"distro"`
+	Version   string        `json:"version"`
+	Arch      string        `json:"arch"`
+	Build     string        `json:"build"`
+	Kernel    string        `json:"kernel"`
+	Initramfs string        `json:"initramfs"`
+	Disk      string        `json:"disk"`
+	DiskRaw   string        `json:"disk_raw"`
+	Signature SignatureInfo `json:"signature"`
+}
+
+// AssetProgress is one file's progress.
+type AssetProgress struct {
+	Role       string
+	Name       string
+	Phase      Phase
+	BytesDone  int64
+	BytesTotal int64 // -1 when unknown
+	Cached     bool  // already in place, nothing to transfer
+}
+
+// Snapshot is a job's state at one moment, safe to read from any goroutine.
+type Snapshot struct {
+	ID         int
+	Ref        catalog.Ref
+	Key        cache.Key
+	Title      string // "Ubuntu Server 24.04 x86_64"
+	Build      string
+	Phase      Phase
+	Assets     []AssetProgress
+	BytesDone  int64
+	BytesTotal int64 // -1 while unknown
+	Speed      float64
+	ETA        time.Duration
+	Err        error
+	Retrying   string // the cause of a retry in progress, for display
+	Result     *PreparedImage
+	Started    time.Time
+}
+
+// Fraction is BytesDone/BytesTotal in [0,1], or 0 when the total is unknown.
+func (s Snapshot) Fraction() float64 {
+	if s.BytesTotal <= 0 {
+		return 0
+	}
+	f := float64(s.BytesDone) / float64(s.BytesTotal)
+	if f > 1 {
+		f = 1
+	}
+	return f
+}
+
+// Job is one pull. Fronts read Snapshot on a ticker and may Pause, Resume
+// or Cancel it.
+type Job struct {
+	m    *Manager
+	id   int
+	ref  catalog.Ref
+	opts PullOptions
+	done chan struct{}
+
+	mu       sync.Mutex
+	snap     Snapshot
+	cancelFn context.CancelFunc // cancels the current run
+	paused   bool
+	resume   chan struct{}
+	stopped  bool // Cancel or Close
+	result   *PreparedImage
+	err      error
+
+	speed speedMeter
+}
+
+var jobIDs atomic.Int64
+
+// Pull starts pulling an image and returns its job at once. A second pull
+// of an image that is already being pulled in this process returns the
+// same job. ctx bounds the job's whole life.
+func (m *Manager) Pull(ctx context.Context, ref catalog.Ref, opts PullOptions) *Job {
+	j := &Job{m: m, id: int(jobIDs.Add(1)), ref: ref, opts: opts, done: make(chan struct{})}
+	j.snap = Snapshot{ID: j.id, Ref: ref, Phase: PhaseQueued, BytesTotal: -1, Started: m.now(),
+		Title: ref.Distro + " " + ref.Version}
+	if k, err := m.Key(ref); err == nil {
+		j.snap.Key = k
+		if d, derr := m.cat.Distro(ref.Distro); derr == nil {
+			j.snap.Title = d.Name + " " + k.Version + " " + k.Arch
+		}
+		m.mu.Lock()
+		if old := m.live[k]; old != nil {
+			m.mu.Unlock()
+			return old
+		}
+		m.live[k] = j
+		m.jobs = append(m.jobs, j)
+		m.mu.Unlock()
+	} else {
+		m.mu.Lock()
+		m.jobs = append(m.jobs, j)
+		m.mu.Unlock()
+	}
+	go j.loop(ctx)
+	m.notify()
+	return j
+}
+
+// ID is the job's number, unique in this process.
+func (j *Job) ID() int { return j.id }
+
+// Done is closed when the job has finished, failed or been cancelled.
+func (j *Job) Done() <-chan struct{} { return j.done }
+
+// Wait blocks until the job ends or ctx is done.
+func (j *Job) Wait(ctx context.Context) (*PreparedImage, error) {
+	select {
+	case <-j.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.result, j.err
+}
+
+// Snapshot returns the job's current state.
+func (j *Job) Snapshot() Snapshot {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	s := j.snap
+	s.Assets = append([]AssetProgress(nil), j.snap.Assets...)
+	return s
+}
+
+// Pause stops the transfers, keeping what arrived for Resume.
+func (j *Job) Pause() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.paused || j.stopped || j.snap.Phase.Finished() {
+		return
+	}
+	j.paused = true
+	j.resume = make(chan struct{})
+	j.snap.Phase = PhasePaused
+	if j.cancelFn != nil {
+		j.cancelFn()
+	}
+}
+
+// Resume continues a paused job from its partial files.
+func (j *Job) Resume() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if !j.paused {
+		return
+	}
+	j.paused = false
+	close(j.resume)
+}
+
+// Cancel stops the job for good. Partial files stay in the cache, so a
+// later pull resumes them.
+func (j *Job) Cancel() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.stopped = true
+	if j.cancelFn != nil {
+		j.cancelFn()
+	}
+	if j.paused {
+		j.paused = false
+		close(j.resume)
+	}
+}
+
+func (j *Job) stop() { j.Cancel() }
+
+func (j *Job) update(fn func(s *Snapshot)) {
+	j.mu.Lock()
+	fn(&j.snap)
+	j.mu.Unlock()
+}
+
+// loop runs the pull, re-running it after each pause.
+func (j *Job) loop(ctx context.Context) {
+	defer func() {
+		j.m.mu.Lock()
+		if j.m.live[j.snap.Key] == j {
+			delete(j.m.live, j.snap.Key)
+		}
+		j.m.mu.Unlock()
+		close(j.done)
+		j.m.notify()
+	}()
+	for {
+		j.mu.Lock()
+		if j.stopped {
+			j.finish(nil, context.Canceled)
+			j.mu.Unlock()
+			return
+		}
+		runCtx, cancel := context.WithCancel(ctx)
+		j.cancelFn = cancel
+		j.mu.Unlock()
+
+		img, err := j.run(runCtx)
+		cancel()
+
+		j.mu.Lock()
+		if err != nil && errors.Is(err, context.Canceled) && j.paused && !j.stopped && ctx.Err() == nil {
+			resume := j.resume
+			j.snap.Phase = PhasePaused
+			j.snap.Speed, j.snap.ETA = 0, 0
+			j.speed = speedMeter{}
+			j.mu.Unlock()
+			select {
+			case <-resume:
+			case <-ctx.Done():
+			}
+			continue
+		}
+		if err != nil && j.stopped {
+			err = context.Canceled
+		}
+		j.finish(img, err)
+		j.mu.Unlock()
+		return
+	}
+}
+
+// finish records the outcome; j.mu is held.
+func (j *Job) finish(img *PreparedImage, err error) {
+	j.result, j.err = img, err
+	j.snap.Speed, j.snap.ETA = 0, 0
+	switch {
+	case err == nil:
+		j.snap.Phase = PhaseDone
+		j.snap.Result = img
+		if j.snap.BytesTotal >= 0 {
+			j.snap.BytesDone = j.snap.BytesTotal
+		}
+	case errors.Is(err, context.Canceled):
+		j.snap.Phase = PhaseCancelled
+		j.snap.Err = err
+	default:
+		j.snap.Phase = PhaseFailed
+		j.snap.Err = err
+	}
+}
+
+// run is one attempt at the whole pull.
+func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
+	m := j.m
+	j.update(func(s *Snapshot) { s.Phase = PhaseResolving; s.Err = nil })
+	res, err := m.Resolve(ctx, j.ref)
+	if err != nil {
+		return nil, err
+	}
+	key := cache.Key{Distro: res.Distro, Version: res.Version, Arch: res.Arch}
+	j.update(func(s *Snapshot) {
+		s.Key, s.Build = key, res.Build
+		s.Title = res.DistroName + " " + res.Version + " " + res.Arch
+		s.Assets = make([]AssetProgress, len(res.Assets))
+		var total int64
+		for i, a := range res.Assets {
+			s.Assets[i] = AssetProgress{Role: a.Role, Name: a.Name, Phase: PhaseQueued, BytesTotal: a.Size}
+			if a.Size < 0 || total < 0 {
+				total = -1
+			} else {
+				total += a.Size
+			}
+		}
+		s.BytesTotal = total
+		s.Phase = PhaseWaiting
+	})
+
+	unlock, err := m.cache.Lock(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("locking %s in the cache: %w", key, err)
+	}
+	defer unlock()
+
+	old, _ := m.cache.ReadMeta(key)
+	meta := &cache.Meta{Distro: key.Distro, Version: key.Version, Arch: key.Arch, Build: res.Build, PulledAt: m.now(), LastUsed: m.now()}
+	dir := m.cache.Dir(key)
+	raw := j.opts.Raw || (j.opts.RawDefault && m.convertByDefault())
+
+	var wg sync.WaitGroup
+	errs := make([]error, len(res.Assets))
+	metas := make([]cache.AssetMeta, len(res.Assets))
+	j.update(func(s *Snapshot) { s.Phase = PhaseDownloading })
+	for i, a := range res.Assets {
+		file := cache.AssetName(a.Role, a.Format)
+		dest := filepath.Join(dir, file)
+		metas[i] = cache.AssetMeta{Role: a.Role, File: file, URL: a.URL, Digest: a.Digest, Size: a.Size, Format: a.Format}
+		if prev := cachedAsset(old, a, dest); prev != nil {
+			metas[i] = *prev
+			j.update(func(s *Snapshot) {
+				s.Assets[i].Phase, s.Assets[i].Cached = PhaseDone, true
+				s.Assets[i].BytesDone = s.Assets[i].BytesTotal
+			})
+			continue
+		}
+		extra := int64(0)
+		if raw && a.Role == catalog.RoleDisk && a.Size > 0 {
+			extra = a.Size * 3 // a raw disk is usually larger than its qcow2
+		}
+		wg.Add(1)
+		go func(i int, a catalog.Asset) {
+			defer wg.Done()
+			r, err := m.dl.Fetch(ctx, download.Request{URL: a.URL, Dest: dest, Digest: a.Digest, Size: a.Size, ExtraSpace: extra},
+				func(p download.Progress) { j.progress(i, p) })
+			if err != nil {
+				errs[i] = fmt.Errorf("%s (%s): %w", a.Role, a.Name, err)
+				return
+			}
+			metas[i].Size, metas[i].Validator = r.Size, r.Validator
+			j.update(func(s *Snapshot) {
+				s.Assets[i].Phase = PhaseDone
+				s.Assets[i].BytesDone = r.Size
+				if s.Assets[i].BytesTotal < 0 {
+					s.Assets[i].BytesTotal = r.Size
+				}
+			})
+		}(i, a)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	meta.Assets = metas
+	sig := res.SignatureInfo
+	meta.Signature = &cache.SignatureMeta{Status: sig.Status, Signer: sig.Signer}
+	if sig.SignedAt != nil {
+		meta.Signature.SignedAt = *sig.SignedAt
+	}
+	if d := res.Disk(); d != nil {
+		meta.Signature.ManifestURL = d.ChecksumsURL
+	}
+	if old != nil && old.DiskRaw != nil && old.DiskRaw.SourceDigest == res.Disk().Digest {
+		meta.DiskRaw = old.DiskRaw
+	}
+	if err := m.cache.WriteMeta(meta); err != nil {
+		return nil, err
+	}
+	if raw {
+		j.update(func(s *Snapshot) { s.Phase = PhaseConverting })
+		if err := m.convertLocked(ctx, key, meta); err != nil {
+			return nil, err
+		}
+	}
+	img := m.prepared(key, meta)
+	img.Signature = sig
+	return img, nil
+}
+
+// cachedAsset returns the recorded asset when the file already in the cache
+// has the digest the upstream publishes now and its recorded size; the
+// bytes were proven when they arrived, and `verify` re-proves them.
+func cachedAsset(old *cache.Meta, a catalog.Asset, dest string) *cache.AssetMeta {
+	if old == nil {
+		return nil
+	}
+	for _, am := range old.Assets {
+		if am.Role != a.Role || am.Digest != a.Digest {
+			continue
+		}
+		fi, err := os.Stat(dest)
+		if err == nil && fi.Mode().IsRegular() && fi.Size() == am.Size {
+			c := am
+			return &c
+		}
+	}
+	return nil
+}
+
+// progress folds a transfer's progress into the snapshot.
+func (j *Job) progress(i int, p download.Progress) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	s := &j.snap
+	if i >= len(s.Assets) || j.paused {
+		return
+	}
+	a := &s.Assets[i]
+	a.BytesDone = p.BytesDone
+	if p.BytesTotal > 0 {
+		a.BytesTotal = p.BytesTotal
+	}
+	switch p.Phase {
+	case download.PhaseVerifying:
+		a.Phase = PhaseVerifying
+	case download.PhaseWaiting:
+		a.Phase = PhaseWaiting
+	default:
+		a.Phase = PhaseDownloading
+	}
+	s.Retrying = ""
+	if p.Phase == download.PhaseRetrying && p.Err != nil {
+		s.Retrying = p.Err.Error()
+	}
+	var done, total int64
+	for _, x := range s.Assets {
+		done += x.BytesDone
+		if x.BytesTotal < 0 || total < 0 {
+			total = -1
+		} else {
+			total += x.BytesTotal
+		}
+	}
+	s.BytesDone, s.BytesTotal = done, total
+	s.Speed = j.speed.add(time.Now(), done)
+	s.ETA = 0
+	if s.Speed > 0 && total > 0 {
+		s.ETA = time.Duration(float64(total-done) / s.Speed * float64(time.Second))
+	}
+}
+
+// prepared builds the result paths from metadata.
+func (m *Manager) prepared(key cache.Key, meta *cache.Meta) *PreparedImage {
+	dir := m.cache.Dir(key)
+	img := &PreparedImage{Distro: key.Distro, Version: key.Version, Arch: key.Arch, Build: meta.Build}
+	for _, a := range meta.Assets {
+		p := filepath.Join(dir, a.File)
+		switch a.Role {
+		case catalog.RoleKernel:
+			img.Kernel = p
+		case catalog.RoleInitramfs:
+			img.Initramfs = p
+		case catalog.RoleDisk:
+			img.Disk = p
+		}
+	}
+	if meta.DiskRaw != nil {
+		img.DiskRaw = filepath.Join(dir, meta.DiskRaw.File)
+	}
+	return img
+}
+
+// speedMeter is a moving average of bytes per second over ~5 s.
+type speedMeter struct {
+	samples []speedSample
+}
+
+type speedSample struct {
+	t time.Time
+	n int64
+}
+
+func (s *speedMeter) add(now time.Time, total int64) float64 {
+	s.samples = append(s.samples, speedSample{now, total})
+	for len(s.samples) > 2 && now.Sub(s.samples[0].t) > 5*time.Second {
+		s.samples = s.samples[1:]
+	}
+	first := s.samples[0]
+	dt := now.Sub(first.t).Seconds()
+	if dt < 0.5 {
+		return 0
+	}
+	return float64(total-first.n) / dt
+}

@@ -1,0 +1,255 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"vmimages/core/cache"
+	"vmimages/core/catalog"
+	"vmimages/core/config"
+	"vmimages/core/download"
+	"vmimages/core/qemuimg"
+	"vmimages/core/trust"
+)
+
+// Manager is the core's one entry point: a catalog, a cache, a transfer
+// engine, a keyring and qemu-img, shared by every job. Its methods are safe
+// for concurrent use.
+type Manager struct {
+	opts     Options
+	cat      *catalog.Catalog
+	problems []catalog.Problem
+	cache    *cache.Cache
+	dl       *download.Client
+	keys     *trust.Keyring
+	qemu     qemuimg.Tool
+	now      func() time.Time
+
+	mu   sync.Mutex
+	cfg  config.Config
+	jobs []*Job
+	live map[cache.Key]*Job // running or paused jobs, one per image
+	subs []func()           // called when the job list changes
+}
+
+// Open builds a Manager from opts: it loads the catalog with overlays,
+// applies mirrors, opens the cache and embeds the pinned keys.
+func Open(ctx context.Context, opts Options) (*Manager, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.GOOS == "" {
+		opts.GOOS = runtime.GOOS
+	}
+	cat, problems, err := catalog.LoadWithOverlays(opts.OverlayDir)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range sortedKeys(opts.Config.Mirrors) {
+		if err := applyMirror(cat, id, opts.Config.Mirrors[id]); err != nil {
+			return nil, err
+		}
+	}
+	for _, id := range sortedKeys(opts.Mirrors) {
+		if err := applyMirror(cat, id, opts.Mirrors[id]); err != nil {
+			return nil, err
+		}
+	}
+	c, err := cache.Open(opts.cacheRoot(), cache.WithClock(opts.Now))
+	if err != nil {
+		return nil, fmt.Errorf("opening the cache at %s: %w", opts.cacheRoot(), err)
+	}
+	keys, err := trust.Embedded()
+	if err != nil {
+		return nil, fmt.Errorf("loading the pinned signing keys: %w", err)
+	}
+	for _, k := range opts.Config.Keys {
+		b, err := os.ReadFile(k.File)
+		if err != nil {
+			return nil, fmt.Errorf("signing key for %s from settings: %w", k.Distro, err)
+		}
+		if keys, err = keys.With(b, k.Fingerprint); err != nil {
+			return nil, fmt.Errorf("signing key %s from settings: %w", k.File, err)
+		}
+	}
+	ua := "vmimages/" + strings.TrimPrefix(opts.Version, "v")
+	if opts.Version == "" {
+		ua = "vmimages/dev"
+	}
+	dl := download.New(download.Options{
+		Parallel:  opts.Config.ParallelOrDefault(),
+		RateLimit: opts.Config.BandwidthBytes(),
+		UserAgent: ua,
+		Transport: opts.Transport,
+	})
+	return &Manager{
+		opts: opts, cat: cat, problems: problems, cache: c, dl: dl, keys: keys,
+		qemu: qemuimg.Tool{Path: opts.QemuImg}, now: opts.Now, cfg: opts.Config,
+		live: map[cache.Key]*Job{},
+	}, nil
+}
+
+func applyMirror(cat *catalog.Catalog, id, base string) error {
+	if err := cat.SetBase(id, base); err != nil {
+		return fmt.Errorf("mirror %s=%s: %w", id, base, err)
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Close cancels running jobs (their partial files stay for a later
+// resume) and waits for them to stop.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	jobs := append([]*Job(nil), m.jobs...)
+	m.mu.Unlock()
+	for _, j := range jobs {
+		j.stop()
+	}
+	for _, j := range jobs {
+		<-j.done
+	}
+}
+
+// Catalog is the catalog in use, overlays and mirrors applied. Treat it as
+// read-only.
+func (m *Manager) Catalog() *catalog.Catalog { return m.cat }
+
+// CatalogProblems lists overlay files that were skipped.
+func (m *Manager) CatalogProblems() []catalog.Problem { return m.problems }
+
+// CacheDir is the cache's root folder.
+func (m *Manager) CacheDir() string { return m.cache.Root() }
+
+// Cache gives read access to the cache's layout and lists.
+func (m *Manager) Cache() *cache.Cache { return m.cache }
+
+// Config is the settings in effect.
+func (m *Manager) Config() config.Config {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cfg
+}
+
+// SetConfig applies new settings at once where possible (parallel
+// transfers, bandwidth cap, conversion default) and saves them to the
+// settings file. A new cache folder or mirrors take effect at the next
+// start; the returned flag says a restart is needed.
+func (m *Manager) SetConfig(c config.Config) (restart bool, err error) {
+	if err := c.Validate(); err != nil {
+		return false, err
+	}
+	if m.opts.ConfigPath != "" {
+		if err := c.Save(m.opts.ConfigPath); err != nil {
+			return false, err
+		}
+	}
+	m.mu.Lock()
+	old := m.cfg
+	m.cfg = c
+	m.mu.Unlock()
+	m.dl.SetParallel(c.ParallelOrDefault())
+	m.dl.SetRateLimit(c.BandwidthBytes())
+	restart = old.CacheDir != c.CacheDir || fmt.Sprint(old.Mirrors) != fmt.Sprint(c.Mirrors)
+	return restart, nil
+}
+
+// convertByDefault applies the "auto" policy: macOS hypervisors want raw.
+func (m *Manager) convertByDefault() bool {
+	switch m.Config().Convert {
+	case config.ConvertAlways:
+		return true
+	case config.ConvertNever:
+		return false
+	}
+	return m.opts.GOOS == "darwin"
+}
+
+// Subscribe registers fn to be called (from any goroutine) when a job is
+// added or ends. It returns a function that unsubscribes.
+func (m *Manager) Subscribe(fn func()) (unsubscribe func()) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.subs = append(m.subs, fn)
+	i := len(m.subs) - 1
+	return func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		m.subs[i] = nil
+	}
+}
+
+func (m *Manager) notify() {
+	m.mu.Lock()
+	subs := append([]func(){}, m.subs...)
+	m.mu.Unlock()
+	for _, fn := range subs {
+		if fn != nil {
+			fn()
+		}
+	}
+}
+
+// Jobs lists every job of this Manager, oldest first.
+func (m *Manager) Jobs() []*Job {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]*Job(nil), m.jobs...)
+}
+
+// List returns what the cache holds.
+func (m *Manager) List(ctx context.Context) ([]cache.Image, error) {
+	return m.cache.List(ctx)
+}
+
+// Key resolves a ref to its cache key without the network.
+func (m *Manager) Key(ref catalog.Ref) (cache.Key, error) {
+	_, v, arch, err := m.cat.Lookup(ref)
+	if err != nil {
+		return cache.Key{}, err
+	}
+	return cache.Key{Distro: strings.ToLower(ref.Distro), Version: strings.ToLower(v.Version), Arch: arch}, nil
+}
+
+// Verify re-hashes one cached image; progress may be nil.
+func (m *Manager) Verify(ctx context.Context, k cache.Key, progress cache.Progress) ([]string, error) {
+	return m.cache.VerifyWithProgress(ctx, k, progress)
+}
+
+// Remove deletes a cached image. An image with a job in this process is
+// cancelled first.
+func (m *Manager) Remove(ctx context.Context, k cache.Key) error {
+	m.mu.Lock()
+	j := m.live[k]
+	m.mu.Unlock()
+	if j != nil {
+		j.Cancel()
+		<-j.done
+	}
+	return m.cache.Remove(ctx, k)
+}
+
+// Prune removes images by policy; with dryRun it only reports.
+func (m *Manager) Prune(ctx context.Context, p cache.PrunePolicy, dryRun bool) ([]cache.Image, int64, error) {
+	if p.Now.IsZero() {
+		p.Now = m.now()
+	}
+	return m.cache.Prune(ctx, p, dryRun)
+}
+
+// FreeSpace is the free space on the cache's file system.
+func (m *Manager) FreeSpace() (int64, error) { return cache.FreeSpace(m.cache.Root()) }

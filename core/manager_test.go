@@ -1,0 +1,353 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+
+	"vmimages/core/cache"
+	"vmimages/core/catalog"
+	"vmimages/core/config"
+	"vmimages/internal/mirrortest"
+)
+
+// newManager opens a Manager over a fresh cache with the given mirrors.
+func newManager(t *testing.T, mirrors map[string]string, mutate func(o *Options)) *Manager {
+	t.Helper()
+	o := Options{CacheDir: t.TempDir(), Mirrors: mirrors, Version: "test"}
+	if mutate != nil {
+		mutate(&o)
+	}
+	m, err := Open(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	return m
+}
+
+func wait(t *testing.T, j *Job) (*PreparedImage, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	return j.Wait(ctx)
+}
+
+func debianMirror(t *testing.T) (*mirrortest.Server, []byte) {
+	srv := mirrortest.New(t)
+	old := mirrortest.Payload("old", 100_000)
+	disk := mirrortest.Payload("bookworm-new", 3_000_000)
+	srv.AddDebian("/debian", "12", "bookworm", "20260712-2537", "amd64", old)
+	srv.AddDebian("/debian", "12", "bookworm", "20260810-2566", "amd64", disk)
+	return srv, disk
+}
+
+func TestPullDebianEndToEnd(t *testing.T) {
+	srv, disk := debianMirror(t)
+	m := newManager(t, map[string]string{"debian": srv.URL + "/debian/"}, nil)
+	img, err := wait(t, m.Pull(context.Background(), catalog.Ref{Distro: "debian", Version: "latest", Arch: "amd64"}, PullOptions{}))
+	if err == nil {
+		t.Fatalf("latest of debian is 13, which the mirror lacks; want an error, got %+v", img)
+	}
+	img, err = wait(t, m.Pull(context.Background(), catalog.Ref{Distro: "debian", Version: "12", Arch: "amd64"}, PullOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.Build != "20260810-2566" || img.Kernel != "" || img.Initramfs != "" || img.DiskRaw != "" {
+		t.Errorf("prepared image = %+v", img)
+	}
+	want := filepath.Join(m.CacheDir(), "images", "debian", "12", "x86_64", "disk.qcow2")
+	if img.Disk != want {
+		t.Errorf("disk path %s, want %s", img.Disk, want)
+	}
+	got, err := os.ReadFile(img.Disk)
+	if err != nil || !bytes.Equal(got, disk) {
+		t.Fatalf("disk bytes differ from the mirror's (err %v)", err)
+	}
+	if img.Signature.Status != SigUnsigned {
+		t.Errorf("signature status %q, want unsigned", img.Signature.Status)
+	}
+	meta, err := m.Cache().ReadMeta(cache.Key{Distro: "debian", Version: "12", Arch: "x86_64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Build != "20260810-2566" || len(meta.Assets) != 1 || meta.Assets[0].Digest.Hex != mirrortest.SHA512(disk) {
+		t.Errorf("meta = %+v", meta)
+	}
+	// A second pull transfers nothing.
+	before := srv.Count(".qcow2")
+	if _, err := wait(t, m.Pull(context.Background(), catalog.Ref{Distro: "debian", Version: "bookworm", Arch: "x86_64"}, PullOptions{})); err != nil {
+		t.Fatal(err)
+	}
+	if after := srv.Count(".qcow2"); after != before {
+		t.Errorf("second pull fetched the disk again (%d → %d requests)", before, after)
+	}
+	images, err := m.List(context.Background())
+	if err != nil || len(images) != 1 || images[0].State != cache.StateReady {
+		t.Fatalf("list = %+v, %v", images, err)
+	}
+}
+
+func TestPullWrongBytesKeepsGoodCopy(t *testing.T) {
+	srv, disk := debianMirror(t)
+	m := newManager(t, map[string]string{"debian": srv.URL + "/debian/"}, nil)
+	ref := catalog.Ref{Distro: "debian", Version: "12", Arch: "x86_64"}
+	img, err := wait(t, m.Pull(context.Background(), ref, PullOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Upstream publishes a new build whose file is corrupted in transit.
+	newDisk := mirrortest.Payload("bookworm-newer", 2_000_000)
+	p := srv.AddDebian("/debian", "12", "bookworm", "20260901-2600", "amd64", newDisk)
+	srv.Put(p, mirrortest.Payload("evil", len(newDisk)))
+	_, err = wait(t, m.Pull(context.Background(), ref, PullOptions{}))
+	if !IsIntegrity(err) {
+		t.Fatalf("want an integrity error, got %v", err)
+	}
+	got, _ := os.ReadFile(img.Disk)
+	if !bytes.Equal(got, disk) {
+		t.Error("the earlier good copy was damaged")
+	}
+	parts, _ := filepath.Glob(filepath.Join(filepath.Dir(img.Disk), ".partial", "*.part"))
+	if len(parts) != 0 {
+		t.Errorf("partial files left after a mismatch: %v", parts)
+	}
+}
+
+func TestConcurrentPullsShareOneTransfer(t *testing.T) {
+	srv, _ := debianMirror(t)
+	m := newManager(t, map[string]string{"debian": srv.URL + "/debian/"}, nil)
+	ref := catalog.Ref{Distro: "debian", Version: "12", Arch: "x86_64"}
+	var wg sync.WaitGroup
+	errs := make([]error, 5)
+	for i := range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = wait(t, m.Pull(context.Background(), ref, PullOptions{}))
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := srv.Count("20260810-2566.qcow2"); n != 1 {
+		t.Errorf("five pulls made %d transfers, want 1", n)
+	}
+}
+
+func TestCancelLeavesPartialAndResumes(t *testing.T) {
+	srv, disk := debianMirror(t)
+	release := make(chan struct{})
+	var once sync.Once
+	srv.Fault = func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, "20260810-2566.qcow2") || r.Header.Get("Range") != "" {
+			return false
+		}
+		// Send the first megabyte, then hang until the test is done with us.
+		w.Header().Set("Content-Length", fmt.Sprint(len(disk)))
+		w.Header().Set("Accept-Ranges", "bytes")
+		w.Header().Set("ETag", `"`+mirrortest.SHA256(disk)[:16]+`"`)
+		w.WriteHeader(http.StatusOK)
+		w.Write(disk[:1<<20])
+		w.(http.Flusher).Flush()
+		once.Do(func() { close(release) })
+		select {
+		case <-r.Context().Done():
+		case <-time.After(30 * time.Second):
+		}
+		return true
+	}
+	m := newManager(t, map[string]string{"debian": srv.URL + "/debian/"}, nil)
+	ref := catalog.Ref{Distro: "debian", Version: "12", Arch: "x86_64"}
+	j := m.Pull(context.Background(), ref, PullOptions{})
+	<-release
+	deadline := time.Now().Add(10 * time.Second)
+	for j.Snapshot().BytesDone < 1<<20 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	j.Cancel()
+	if _, err := wait(t, j); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancel: got %v", err)
+	}
+	if s := j.Snapshot(); s.Phase != PhaseCancelled {
+		t.Errorf("phase %s, want cancelled", s.Phase)
+	}
+	images, _ := m.List(context.Background())
+	if len(images) != 1 || images[0].State != cache.StatePartial {
+		t.Fatalf("after cancel, list = %+v", images)
+	}
+	srv.Fault = nil
+	img, err := wait(t, m.Pull(context.Background(), ref, PullOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(img.Disk)
+	if !bytes.Equal(got, disk) {
+		t.Fatal("resumed disk differs")
+	}
+	resumed := false
+	for _, r := range srv.Requests() {
+		if strings.HasSuffix(r.Path, "20260810-2566.qcow2") && r.Range == fmt.Sprintf("bytes=%d-", 1<<20) {
+			resumed = true
+		}
+	}
+	if !resumed {
+		t.Errorf("second pull did not resume from 1 MiB: %+v", srv.Requests())
+	}
+}
+
+func TestPauseResume(t *testing.T) {
+	srv, disk := debianMirror(t)
+	m := newManager(t, map[string]string{"debian": srv.URL + "/debian/"}, func(o *Options) { o.Config.Bandwidth = "1M" })
+	j := m.Pull(context.Background(), catalog.Ref{Distro: "debian", Version: "12", Arch: "x86_64"}, PullOptions{})
+	deadline := time.Now().Add(10 * time.Second)
+	for j.Snapshot().BytesDone == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	j.Pause()
+	time.Sleep(100 * time.Millisecond)
+	if s := j.Snapshot(); s.Phase != PhasePaused {
+		t.Fatalf("phase %s, want paused", s.Phase)
+	}
+	m.dl.SetRateLimit(0)
+	j.Resume()
+	img, err := wait(t, j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(img.Disk)
+	if !bytes.Equal(got, disk) {
+		t.Fatal("disk differs after pause and resume")
+	}
+}
+
+// signedUbuntu publishes an Ubuntu release signed by a fresh key and returns
+// a Manager whose settings pin that key for an overlay "ubuntu" entry.
+func signedUbuntu(t *testing.T) (*mirrortest.Server, *Manager, *openpgp.Entity, string) {
+	t.Helper()
+	ent, err := openpgp.NewEntity("Test Signer", "", "signer@example.test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := strings.ToUpper(hex.EncodeToString(ent.PrimaryKey.Fingerprint))
+	dir := t.TempDir()
+	var pub bytes.Buffer
+	w, _ := armor.Encode(&pub, openpgp.PublicKeyType, nil)
+	if err := ent.Serialize(w); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	keyFile := filepath.Join(dir, "test.asc")
+	os.WriteFile(keyFile, pub.Bytes(), 0o644)
+	overlays := filepath.Join(dir, "catalog.d")
+	os.MkdirAll(overlays, 0o755)
+	os.WriteFile(filepath.Join(overlays, "ubuntu.toml"), []byte(`
+[[distro]]
+id = "ubuntu"
+name = "Ubuntu Server"
+base = "https://cloud-images.ubuntu.com/releases/"
+boot = "direct-kernel"
+arches = { x86_64 = "amd64", aarch64 = "arm64" }
+signature = { kind = "detached", file = "{checksums}.gpg", keys = ["`+fp+`"] }
+discover = [{ list = "{codename}/", match = 'release-(?P<build>\d{8}(?:\.\d+)?)/' }]
+dir = "{codename}/release-{build}/"
+assets = [
+  { role = "disk", file = "ubuntu-{version}-server-cloudimg-{arch}.img", format = "qcow2", checksums = "SHA256SUMS" },
+  { role = "kernel", file = "unpacked/ubuntu-{version}-server-cloudimg-{arch}-vmlinuz-generic", checksums = "unpacked/SHA256SUMS" },
+  { role = "initramfs", file = "unpacked/ubuntu-{version}-server-cloudimg-{arch}-initrd-generic", checksums = "unpacked/SHA256SUMS", optional = true },
+]
+versions = [{ version = "24.04", codename = "noble" }]
+`), 0o644)
+	srv := mirrortest.New(t)
+	d := srv.AddUbuntu("/ubuntu", "24.04", "noble", "20260926", "amd64",
+		mirrortest.Payload("disk", 500_000), mirrortest.Payload("kernel", 50_000), mirrortest.Payload("initrd", 80_000))
+	var sig bytes.Buffer
+	if err := openpgp.ArmoredDetachSign(&sig, ent, bytes.NewReader(srv.Get(d+"SHA256SUMS")), nil); err != nil {
+		t.Fatal(err)
+	}
+	srv.Put(d+"SHA256SUMS.gpg", sig.Bytes())
+	m := newManager(t, map[string]string{"ubuntu": srv.URL + "/ubuntu/"}, func(o *Options) {
+		o.OverlayDir = overlays
+		o.Config.Keys = []config.Key{{Distro: "ubuntu", Fingerprint: fp, File: keyFile}}
+	})
+	return srv, m, ent, d
+}
+
+func TestPullSignedUbuntu(t *testing.T) {
+	srv, m, _, d := signedUbuntu(t)
+	img, err := wait(t, m.Pull(context.Background(), catalog.Ref{Distro: "ubuntu", Version: "noble", Arch: "x86_64"}, PullOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.Kernel == "" || img.Initramfs == "" || img.Disk == "" {
+		t.Fatalf("missing files: %+v", img)
+	}
+	k, _ := os.ReadFile(img.Kernel)
+	if !bytes.Equal(k, srv.Get(d+"unpacked/ubuntu-24.04-server-cloudimg-amd64-vmlinuz-generic")) {
+		t.Error("kernel bytes differ")
+	}
+	if img.Signature.Status != SigVerified || img.Signature.Signer == "" || img.Signature.SignedAt == nil {
+		t.Errorf("signature = %+v", img.Signature)
+	}
+	if !strings.Contains(img.Signature.Note, "unpacked/SHA256SUMS") {
+		t.Errorf("note should say the kernel checksums are unsigned: %q", img.Signature.Note)
+	}
+	meta, _ := m.Cache().ReadMeta(cache.Key{Distro: "ubuntu", Version: "24.04", Arch: "x86_64"})
+	if meta.Signature == nil || meta.Signature.Signer != img.Signature.Signer {
+		t.Errorf("meta signature = %+v", meta.Signature)
+	}
+}
+
+func TestTamperedManifestStopsBeforeImageBytes(t *testing.T) {
+	srv, m, _, d := signedUbuntu(t)
+	sums := srv.Get(d + "SHA256SUMS")
+	tampered := bytes.Replace(sums, []byte(mirrortest.SHA256(srv.Get(d+"ubuntu-24.04-server-cloudimg-amd64.img"))),
+		[]byte(mirrortest.SHA256([]byte("evil"))), 1)
+	if bytes.Equal(tampered, sums) {
+		t.Fatal("test did not tamper")
+	}
+	srv.Put(d+"SHA256SUMS", tampered)
+	_, err := wait(t, m.Pull(context.Background(), catalog.Ref{Distro: "ubuntu", Version: "24.04", Arch: "x86_64"}, PullOptions{}))
+	if !IsIntegrity(err) {
+		t.Fatalf("want integrity error, got %v", err)
+	}
+	if !strings.Contains(err.Error(), "SHA256SUMS") {
+		t.Errorf("error should name the manifest: %v", err)
+	}
+	if n := srv.Count(".img"); n != 0 {
+		t.Errorf("%d image requests after a bad signature, want 0", n)
+	}
+}
+
+func TestPlainHTTPUnsignedMirrorRefused(t *testing.T) {
+	m := newManager(t, nil, nil)
+	res := &catalog.Resolved{Distro: "debian", DistroName: "Debian", Signature: catalog.Signature{Kind: catalog.SigNone},
+		Assets: []catalog.Asset{{ChecksumsURL: "http://mirror.example/debian/SHA512SUMS"}}}
+	if err := m.checkTransport(res); !errors.Is(err, ErrInsecure) {
+		t.Errorf("plain http unsigned: got %v, want ErrInsecure", err)
+	}
+	loop := *res
+	loop.Assets = []catalog.Asset{{ChecksumsURL: "http://127.0.0.1:8080/debian/SHA512SUMS"}}
+	if err := m.checkTransport(&loop); err != nil {
+		t.Errorf("loopback mirror: got %v", err)
+	}
+	m.cfg.Insecure = []string{"debian"}
+	if err := m.checkTransport(res); err != nil {
+		t.Errorf("allow_insecure: got %v", err)
+	}
+}

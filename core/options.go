@@ -1,0 +1,88 @@
+package core
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"vmimages/core/cache"
+	"vmimages/core/config"
+)
+
+// Options configure a Manager. The zero value reads nothing and uses the
+// defaults; LoadOptions fills it from the settings file and environment.
+type Options struct {
+	// CacheDir is the cache root; "" means cache.DefaultRoot().
+	CacheDir string
+	// Config is the user's settings.
+	Config config.Config
+	// ConfigPath is where Config came from and where SaveConfig writes.
+	ConfigPath string
+	// Mirrors maps distro ids to base URLs; they win over Config.Mirrors.
+	Mirrors map[string]string
+	// OverlayDir holds catalog overlays; "" means none.
+	OverlayDir string
+	// Version is the program's version, sent in the User-Agent.
+	Version string
+	// Transport replaces the HTTP transport (tests); nil means the default.
+	Transport http.RoundTripper
+	// QemuImg is the qemu-img path; "" means look it up in PATH.
+	QemuImg string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// GOOS decides the "auto" conversion policy; "" means runtime.GOOS.
+	GOOS string
+}
+
+// LoadOptions builds Options the way both fronts do: the settings file at
+// configPath ("" for the default), then the environment
+// (VMIMAGES_CACHE_DIR, VMIMAGES_MIRROR_<DISTRO>), then explicit overrides
+// from the command line (cacheDir, mirrors), each winning over the previous.
+func LoadOptions(configPath, cacheDir string, mirrors map[string]string) (Options, error) {
+	if configPath == "" {
+		configPath = config.DefaultPath()
+	}
+	cfg, err := config.Load(configPath)
+	if err != nil {
+		return Options{}, err
+	}
+	o := Options{Config: cfg, ConfigPath: configPath, OverlayDir: config.OverlayDir(), Mirrors: map[string]string{}}
+	o.CacheDir = cfg.CacheDir
+	if v := os.Getenv("VMIMAGES_CACHE_DIR"); v != "" {
+		o.CacheDir = v
+	}
+	if cacheDir != "" {
+		o.CacheDir = cacheDir
+	}
+	if o.CacheDir != "" {
+		abs, err := filepath.Abs(o.CacheDir)
+		if err != nil {
+			return Options{}, fmt.Errorf("cache folder %q: %w", o.CacheDir, err)
+		}
+		o.CacheDir = abs
+	}
+	for k, v := range cfg.Mirrors {
+		o.Mirrors[strings.ToLower(k)] = v
+	}
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		if d, ok := strings.CutPrefix(k, "VMIMAGES_MIRROR_"); ok && v != "" {
+			// VMIMAGES_MIRROR_CENTOS_STREAM names the distro "centos-stream".
+			o.Mirrors[strings.ReplaceAll(strings.ToLower(d), "_", "-")] = v
+		}
+	}
+	for k, v := range mirrors {
+		o.Mirrors[strings.ToLower(k)] = v
+	}
+	return o, nil
+}
+
+func (o Options) cacheRoot() string {
+	if o.CacheDir != "" {
+		return o.CacheDir
+	}
+	return cache.DefaultRoot()
+}
