@@ -180,6 +180,7 @@ func TestFetchResumeAfterDrop(t *testing.T) {
 	}{
 		{"etag", `"abc"`, "Tue, 03 Jan 2006 15:04:05 GMT", testSize, "bytes=131072-", `"abc"`, testSize, testSize},
 		{"etag size unknown", `"abc"`, "", -1, "bytes=131072-", `"abc"`, testSize, testSize},
+		{"etag no content-length", `"abc"`, "", -2, "bytes=131072-", `"abc"`, testSize, testSize},
 		{"last-modified only", "", "Tue, 03 Jan 2006 15:04:05 GMT", testSize, "bytes=131072-", "Tue, 03 Jan 2006 15:04:05 GMT", testSize, testSize},
 		{"weak etag uses last-modified", `W/"abc"`, "Tue, 03 Jan 2006 15:04:05 GMT", testSize, "bytes=131072-", "Tue, 03 Jan 2006 15:04:05 GMT", testSize, testSize},
 		// Without a validator a resume could splice two versions: restart.
@@ -191,6 +192,9 @@ func TestFetchResumeAfterDrop(t *testing.T) {
 			srv := newTestServer(t, body)
 			srv.setBody(body, tt.etag, tt.lm)
 			srv.faults = []fault{{dropAfter: half}}
+			if tt.size == -2 {
+				srv.chunked, tt.size = true, -1
+			}
 			dest := filepath.Join(t.TempDir(), "disk.qcow2")
 			var pl progressLog
 			res, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: tt.size}, pl.add)
@@ -326,10 +330,20 @@ func TestFetchNeverSplices(t *testing.T) {
 			s.ignoreIfRange = true
 		}, sha256Of(v2), v2, true},
 	}
+	// Each case runs with the size given, with it unknown but sent as
+	// Content-Length, and with no Content-Length at all (grab's length
+	// checks cannot help there; only the resume guard can).
+	sizes := []struct {
+		name    string
+		size    int64
+		chunked bool
+	}{{"size known", testSize, false}, {"size unknown", -1, false}, {"no content-length", -1, true}}
 	for _, tt := range tests {
-		for _, size := range []int64{testSize, -1} {
-			t.Run(tt.name+"/size "+strconv.FormatInt(size, 10), func(t *testing.T) {
+		for _, sz := range sizes {
+			t.Run(tt.name+"/"+sz.name, func(t *testing.T) {
+				size := sz.size
 				srv := newTestServer(t, v1)
+				srv.chunked = sz.chunked
 				srv.faults = []fault{{dropAfter: half}}
 				tt.setup(srv)
 				dest := filepath.Join(t.TempDir(), "disk.qcow2")
@@ -506,7 +520,7 @@ func TestFetchHTTPStatus(t *testing.T) {
 			if !errors.As(err, &se) || se.Code != tt.wantCode || se.URL != srv.url() || !errors.Is(err, ErrHTTPStatus) {
 				t.Fatalf("err %v, want a StatusError %d", err, tt.wantCode)
 			}
-			if !strings.Contains(err.Error(), srv.url()) || strings.Contains(err.Error(), "giving up") != tt.wantGivUp {
+			if !strings.Contains(err.Error(), srv.url()) || strings.Contains(err.Error(), "gave up") != tt.wantGivUp {
 				t.Errorf("error %q: want the URL named, giving up %v", err, tt.wantGivUp)
 			}
 			assertNoPart(t, dest)
@@ -942,4 +956,42 @@ func TestParseContentRange(t *testing.T) {
 func sha512Hex(b []byte) string {
 	sum := sha512.Sum512(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// grab asks with HEAD before it resumes; a failed HEAD must cost one attempt,
+// not the download.
+func TestFetchHeadFailureIsRetried(t *testing.T) {
+	const half = testSize / 2
+	body := testBytes(testSize, 22)
+	srv := newTestServer(t, body)
+	srv.dropHeads = 1
+	dest := filepath.Join(t.TempDir(), "disk.qcow2")
+	writePart(t, dest, body[:half], &sidecar{URL: srv.url(), Validator: `"v1"`, Size: testSize, Digest: sha256Of(body)})
+	res, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: testSize}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertFile(t, dest, body)
+	gets, heads, _ := srv.counts()
+	if gets != 1 || heads != 2 || srv.log()[0].rangeHdr != "bytes=131072-" {
+		t.Errorf("%d GETs %d HEADs %+v, want two HEADs and one ranged GET", gets, heads, srv.log())
+	}
+	if res.Transferred != half || res.Resumed != half {
+		t.Errorf("Transferred %d Resumed %d, want %d each", res.Transferred, res.Resumed, half)
+	}
+}
+
+func TestNewTransport(t *testing.T) {
+	tr := NewTransport()
+	if !tr.DisableCompression || !tr.ForceAttemptHTTP2 || tr.Proxy == nil || tr.DialContext == nil ||
+		tr.TLSHandshakeTimeout == 0 || tr.ResponseHeaderTimeout == 0 {
+		t.Errorf("transport %+v", tr)
+	}
+}
+
+func TestFreeSpace(t *testing.T) {
+	n, err := freeSpace(t.TempDir())
+	if err != nil || n <= 0 {
+		t.Errorf("freeSpace = %d, %v", n, err)
+	}
 }

@@ -1,8 +1,6 @@
 package download
 
 import (
-	"os"
-	"strconv"
 	"context"
 	"hash"
 	"io"
@@ -127,17 +125,6 @@ type teeBody struct {
 
 func (b *teeBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
-	if n > 0 && benchMode == "sync" {
-		b.pipe.st.h.Write(p[:n])
-		b.pipe.st.n += int64(n)
-		b.read.Add(int64(n))
-		return n, err
-	}
-	if n > 0 && benchMode == "none" {
-		b.pipe.st.n += int64(n)
-		b.read.Add(int64(n))
-		return n, err
-	}
 	if n > 0 {
 		// Bytes that could not be hashed are not handed to grab either, so
 		// the hash never misses a byte of the file.
@@ -150,6 +137,3 @@ func (b *teeBody) Read(p []byte) (int, error) {
 }
 
 func (b *teeBody) Close() error { return b.rc.Close() }
-
-var benchMode = os.Getenv("BENCH_MODE")
-var benchBuf, _ = strconv.Atoi(os.Getenv("BENCH_BUF"))

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -104,7 +105,7 @@ func (j *job) run(ctx context.Context) (Result, error) {
 			// Bounded anyway (a restart follows a resumable attempt, and
 			// only failures make those), but never loop on a bug.
 			if restarts++; restarts > j.c.opts.Retries+2 {
-				return Result{}, fmt.Errorf("download %s: giving up after %d restarts: %w", j.req.URL, restarts, rs.err)
+				return Result{}, fmt.Errorf("%w (gave up after %d restarts)", rs.err, restarts)
 			}
 			j.lastErr = rs.err
 			if err := j.dropPart(); err != nil {
@@ -113,7 +114,7 @@ func (j *job) run(ctx context.Context) (Result, error) {
 		case errors.As(err, &rt):
 			j.lastErr = rt.err
 			if failures++; failures > j.c.opts.Retries {
-				return Result{}, fmt.Errorf("download %s: giving up after %d attempts: %w", j.req.URL, failures, rt.err)
+				return Result{}, fmt.Errorf("%w (gave up after %d attempts)", rt.err, failures)
 			}
 			wait := max(j.c.opts.Backoff(failures), rt.after)
 			j.emit(Progress{Phase: PhaseRetrying, BytesDone: fileSize(j.part)}, true)
@@ -280,9 +281,6 @@ func (j *job) transfer(ctx context.Context, resume bool, partSize int64) (*grab.
 		UserAgent:  j.c.opts.UserAgent,
 		BufferSize: copyBufferSize,
 	}
-	if benchBuf > 0 {
-		gc.BufferSize = benchBuf
-	}
 	go watchdog(actx, cancel, j.c.opts.StallTimeout, read.Load, limiting.Load)
 
 	done := make(chan *grab.Response, 1)
@@ -411,7 +409,7 @@ func (j *job) classify(ctx context.Context, resp *grab.Response, err error, resu
 		return fmt.Errorf("download %s: %w", j.req.URL, err) // the local disk: retrying will not help
 	}
 	// Connection refused, reset, unexpected EOF, timeouts, HEAD failures.
-	return &retryError{err: fmt.Errorf("%s: %w", j.req.URL, err)}
+	return &retryError{err: withURL(j.req.URL, err)}
 }
 
 // finish checks the part file against the digest and moves it into place.
@@ -431,7 +429,7 @@ func (j *job) finish(ctx context.Context) (Result, error) {
 		return Result{}, fmt.Errorf("download %s: %w: got %d bytes, expected %d", j.req.URL, ErrSizeMismatch, size, want)
 	}
 	sum := j.hs.h.Sum(nil)
-	if !j.req.Digest.Matches(sum) && benchMode != "none" {
+	if !j.req.Digest.Matches(sum) {
 		_ = removePart(j.part, j.side)
 		return Result{}, &DigestError{
 			URL:      j.req.URL,
@@ -563,4 +561,14 @@ func fileSize(path string) int64 {
 		return 0
 	}
 	return fi.Size()
+}
+
+// withURL prefixes err with u, dropping a *url.Error's own copy of it, so
+// that a message names the URL once.
+func withURL(u string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return fmt.Errorf("%s: %w", u, err)
 }

@@ -27,6 +27,7 @@ type testServer struct {
 	noRanges      bool          // ignore Range and do not advertise it
 	lieRanges     bool          // advertise ranges, answer 200 to them
 	ignoreIfRange bool          // honour Range even when If-Range fails
+	chunked       bool          // send no Content-Length (chunked bodies)
 	delay         time.Duration // pause before each GET's body
 	onGet         func(n int)   // called as GET number n (1-based) starts
 
@@ -35,6 +36,7 @@ type testServer struct {
 	etag        string // "" sends none
 	lastMod     string // "" sends none
 	faults      []fault
+	dropHeads   int    // close the connection on this many HEADs
 	forever     *fault // applied once faults run out
 	gets        []getLog
 	heads       int
@@ -104,8 +106,19 @@ func (s *testServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodHead:
 		s.heads++
+		drop := s.dropHeads > 0
+		s.dropHeads--
 		s.mu.Unlock()
-		h.Set("Content-Length", strconv.Itoa(len(body)))
+		if drop {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+			return
+		}
+		if !s.chunked {
+			h.Set("Content-Length", strconv.Itoa(len(body)))
+		}
 		w.WriteHeader(http.StatusOK)
 		return
 	case http.MethodGet:
@@ -179,7 +192,9 @@ func (s *testServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	setStatus(status)
 	content := body[start:]
-	h.Set("Content-Length", strconv.Itoa(len(content)))
+	if !s.chunked {
+		h.Set("Content-Length", strconv.Itoa(len(content)))
+	}
 	if s.delay > 0 {
 		time.Sleep(s.delay)
 	}
@@ -252,11 +267,21 @@ func (s *testServer) drop(w http.ResponseWriter, status int, part []byte) {
 	defer conn.Close()
 	fmt.Fprintf(rw, "HTTP/1.1 %d %s\r\n", status, http.StatusText(status))
 	hdr.Write(rw)
+	if s.chunked {
+		// A chunked body cut before its last chunk: the client can tell.
+		fmt.Fprint(rw, "Transfer-Encoding: chunked\r\n")
+	}
 	fmt.Fprint(rw, "Connection: close\r\n\r\n")
 	s.mu.Lock()
 	s.sent += int64(len(part))
 	s.mu.Unlock()
+	if s.chunked {
+		fmt.Fprintf(rw, "%x\r\n", len(part))
+	}
 	rw.Write(part)
+	if s.chunked {
+		fmt.Fprint(rw, "\r\n")
+	}
 	rw.Flush()
 }
 

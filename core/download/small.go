@@ -34,7 +34,7 @@ func (c *Client) FetchSmall(ctx context.Context, url string, limit int64) ([]byt
 			return nil, err
 		}
 		if failures++; failures > c.opts.Retries {
-			return nil, fmt.Errorf("fetch %s: giving up after %d attempts: %w", url, failures, rt.err)
+			return nil, fmt.Errorf("%w (gave up after %d attempts)", rt.err, failures)
 		}
 		if err := sleep(ctx, max(c.opts.Backoff(failures), rt.after)); err != nil {
 			return nil, fmt.Errorf("fetch %s: %w", url, err)
@@ -84,7 +84,7 @@ func (c *Client) smallErr(actx context.Context, url string, err error) error {
 	if cause := context.Cause(actx); errors.Is(cause, ErrStalled) {
 		err = cause
 	}
-	return &retryError{err: fmt.Errorf("%s: %w", url, err)}
+	return &retryError{err: withURL(url, err)}
 }
 
 type countingReader struct {
