@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -14,6 +15,10 @@ import (
 type listDoc struct {
 	Images     []listImage `json:"images"`
 	TotalBytes int64       `json:"total_bytes"`
+	// Checked is true when --check asked upstream; Problems lists images
+	// that could not be checked.
+	Checked  bool     `json:"checked,omitempty"`
+	Problems []string `json:"check_problems,omitempty"`
 }
 
 type listImage struct {
@@ -27,6 +32,8 @@ type listImage struct {
 	Path      string     `json:"path"`
 	LastUsed  *time.Time `json:"last_used,omitempty"`
 	Signature any        `json:"signature,omitempty"`
+	// Newer is the newer upstream build, with --check.
+	Newer string `json:"newer_build,omitempty"`
 }
 
 func runList(ctx context.Context, r *runner, pos []string) error {
@@ -42,9 +49,24 @@ func runList(ctx context.Context, r *runner, pos []string) error {
 		return err
 	}
 	doc := listDoc{Images: []listImage{}, TotalBytes: cache.TotalBytes(images)}
+	newer := map[cache.Key]string{}
+	if r.o.check {
+		doc.Checked = true
+		r.infof("checking upstream for newer builds …")
+		updates, err := m.CheckUpdates(ctx)
+		if err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				doc.Problems = append(doc.Problems, line)
+				r.warnf("could not check %s", line)
+			}
+		}
+		for _, u := range updates {
+			newer[u.Key] = u.Latest
+		}
+	}
 	for _, im := range images {
 		li := listImage{Distro: im.Distro, Version: im.Version, Arch: im.Arch, Build: im.Build, State: string(im.State),
-			Reason: im.Reason, SizeBytes: im.SizeBytes, Path: im.Path}
+			Reason: im.Reason, SizeBytes: im.SizeBytes, Path: im.Path, Newer: newer[im.Key]}
 		if !im.LastUsed.IsZero() {
 			t := im.LastUsed
 			li.LastUsed = &t
@@ -69,6 +91,9 @@ func runList(ctx context.Context, r *runner, pos []string) error {
 		if im.Reason != "" {
 			state += " (" + im.Reason + ")"
 		}
+		if n := newer[im.Key]; n != "" {
+			state += ", newer build " + n + " (pull --update)"
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", im.Distro, im.Version, im.Arch, dash(im.Build), state,
 			units.Bytes(im.SizeBytes), units.Age(now, im.LastUsed))
 	}
@@ -80,6 +105,9 @@ func runList(ctx context.Context, r *runner, pos []string) error {
 		free = ", " + units.Bytes(f) + " free on its disk"
 	}
 	fmt.Fprintf(r.env.Stdout, "%d image(s), %s in %s%s\n", len(images), units.Bytes(doc.TotalBytes), m.CacheDir(), free)
+	if r.o.check && len(newer) == 0 && len(doc.Problems) == 0 {
+		fmt.Fprintln(r.env.Stdout, "every cached image is the newest build upstream")
+	}
 	return nil
 }
 
@@ -257,6 +285,11 @@ func runConvert(ctx context.Context, r *runner, pos []string) error {
 	}
 	k, err := m.Key(catalog.Ref{Distro: pos[0], Version: pos[1], Arch: r.o.arch})
 	if err != nil {
+		return err
+	}
+	// Convert takes the image's lock, and taking it creates the image's
+	// folder: make sure there is an image first.
+	if _, err := m.Cache().ReadMeta(k); err != nil {
 		return err
 	}
 	r.infof("converting %s to raw …", k)

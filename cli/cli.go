@@ -43,6 +43,9 @@ type cmdOpts struct {
 	olderThan string
 	maxSize   string
 	dryRun    bool
+	update    bool
+	check     bool
+	refresh   bool
 }
 
 // runner carries one invocation's state.
@@ -65,9 +68,13 @@ func commands() []*command {
 				jsonFlag(fs, o)
 				archFlag(fs, o)
 				fs.BoolVar(&o.raw, "raw", false, "also convert the disk to raw (disk.raw) with qemu-img")
+				fs.BoolVar(&o.update, "update", false, "fetch a newer upstream build of a cached image (the old one stays until the new one is verified)")
 			}, run: runPull},
 		{name: "list", summary: "list cached images with their size and state",
-			flags: func(fs *flag.FlagSet, o *cmdOpts) { jsonFlag(fs, o) }, run: runList},
+			flags: func(fs *flag.FlagSet, o *cmdOpts) {
+				jsonFlag(fs, o)
+				fs.BoolVar(&o.check, "check", false, "ask upstream which cached images have a newer build")
+			}, run: runList},
 		{name: "verify", args: "[DISTRO VERSION]", summary: "re-hash cached images against their recorded digests",
 			flags: func(fs *flag.FlagSet, o *cmdOpts) { jsonFlag(fs, o); archFlag(fs, o) }, run: runVerify},
 		{name: "rm", args: "DISTRO VERSION", summary: "remove a cached image",

@@ -30,7 +30,7 @@ func runPull(ctx context.Context, r *runner, pos []string) error {
 	if _, err := m.Key(ref); err != nil {
 		return err
 	}
-	job := m.Pull(ctx, ref, core.PullOptions{Raw: r.o.raw, RawDefault: !r.o.raw})
+	job := m.Pull(ctx, ref, core.PullOptions{Raw: r.o.raw, RawDefault: !r.o.raw, Update: r.o.update})
 	img, err := r.follow(ctx, job)
 	if err != nil {
 		if errors.Is(err, context.Canceled) || ctx.Err() != nil {
@@ -63,15 +63,15 @@ type silentError struct{ code int }
 func (e *silentError) Error() string { return "interrupted" }
 
 type pullDoc struct {
-	Distro    string             `json:"distro"`
-	Version   string             `json:"version"`
-	Arch      string             `json:"arch"`
-	Build     string             `json:"build"`
-	Kernel    *string            `json:"kernel"`
-	Initramfs *string            `json:"initramfs"`
-	Disk      *string            `json:"disk"`
-	DiskRaw   *string            `json:"disk_raw"`
-	Signature core.SignatureInfo `json:"signature"`
+	Distro    string        `json:"distro"`
+	Version   string        `json:"version"`
+	Arch      string        `json:"arch"`
+	Build     string        `json:"build"`
+	Kernel    *string       `json:"kernel"`
+	Initramfs *string       `json:"initramfs"`
+	Disk      *string       `json:"disk"`
+	DiskRaw   *string       `json:"disk_raw"`
+	Signature signatureJSON `json:"signature"`
 }
 
 func pullJSON(img *core.PreparedImage) pullDoc {
@@ -83,7 +83,7 @@ func pullJSON(img *core.PreparedImage) pullDoc {
 	}
 	return pullDoc{Distro: img.Distro, Version: img.Version, Arch: img.Arch, Build: img.Build,
 		Kernel: ptr(img.Kernel), Initramfs: ptr(img.Initramfs), Disk: ptr(img.Disk), DiskRaw: ptr(img.DiskRaw),
-		Signature: img.Signature}
+		Signature: toSignatureJSON(img.Signature)}
 }
 
 // follow shows a job's progress on stderr until it ends.

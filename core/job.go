@@ -13,6 +13,7 @@ import (
 	"vmimages/core/cache"
 	"vmimages/core/catalog"
 	"vmimages/core/download"
+	"vmimages/core/manifest"
 )
 
 // Phase is where a job stands.
@@ -43,6 +44,11 @@ type PullOptions struct {
 	// the choice to the settings ("auto": yes on macOS).
 	Raw        bool
 	RawDefault bool
+	// Update looks upstream for a newer build of an image that is already
+	// cached and fetches it; the cached build stays in place until every
+	// file of the new one is verified. Without Update a cached image is
+	// returned as it is, without the network: a pull pins its build.
+	Update bool
 }
 
 // PreparedImage is what a finished pull leaves on disk. Paths are absolute;
@@ -299,6 +305,11 @@ func (j *Job) finish(img *PreparedImage, err error) {
 // run is one attempt at the whole pull.
 func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 	m := j.m
+	if !j.opts.Update {
+		if img, ok := m.cachedImage(ctx, j); ok {
+			return img, nil
+		}
+	}
 	j.update(func(s *Snapshot) { s.Phase = PhaseResolving; s.Err = nil })
 	res, err := m.Resolve(ctx, j.ref)
 	if err != nil {
@@ -333,6 +344,10 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 	dir := m.cache.Dir(key)
 	raw := j.opts.Raw || (j.opts.RawDefault && m.convertByDefault())
 
+	// Replacing another build: stage the new files under temporary names
+	// and swap them in together once all are verified, so a failure never
+	// leaves a mix of two builds.
+	staging := old != nil && old.Build != res.Build
 	var wg sync.WaitGroup
 	errs := make([]error, len(res.Assets))
 	metas := make([]cache.AssetMeta, len(res.Assets))
@@ -340,6 +355,10 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 	for i, a := range res.Assets {
 		file := cache.AssetName(a.Role, a.Format)
 		dest := filepath.Join(dir, file)
+		fetchTo := dest
+		if staging {
+			fetchTo = filepath.Join(dir, stagePrefix+file)
+		}
 		metas[i] = cache.AssetMeta{Role: a.Role, File: file, URL: a.URL, Digest: a.Digest, Size: a.Size, Format: a.Format}
 		if prev := cachedAsset(old, a, dest); prev != nil {
 			metas[i] = *prev
@@ -356,7 +375,7 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 		wg.Add(1)
 		go func(i int, a catalog.Asset) {
 			defer wg.Done()
-			r, err := m.dl.Fetch(ctx, download.Request{URL: a.URL, Dest: dest, Digest: a.Digest, Size: a.Size, ExtraSpace: extra},
+			r, err := m.dl.Fetch(ctx, download.Request{URL: a.URL, Dest: fetchTo, Digest: a.Digest, Size: a.Size, ExtraSpace: extra},
 				func(p download.Progress) { j.progress(i, p) })
 			if err != nil {
 				errs[i] = fmt.Errorf("%s (%s): %w", a.Role, a.Name, err)
@@ -379,6 +398,15 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 		}
 		return nil, err
 	}
+	if staging {
+		for i, a := range res.Assets {
+			if errs[i] == nil && cachedAsset(old, a, filepath.Join(dir, metas[i].File)) == nil {
+				if err := os.Rename(filepath.Join(dir, stagePrefix+metas[i].File), filepath.Join(dir, metas[i].File)); err != nil {
+					return nil, fmt.Errorf("putting the new %s in place: %w", metas[i].File, err)
+				}
+			}
+		}
+	}
 	meta.Assets = metas
 	sig := res.SignatureInfo
 	meta.Signature = &cache.SignatureMeta{Status: sig.Status, Signer: sig.Signer}
@@ -388,8 +416,13 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 	if d := res.Disk(); d != nil {
 		meta.Signature.ManifestURL = d.ChecksumsURL
 	}
-	if old != nil && old.DiskRaw != nil && old.DiskRaw.SourceDigest == res.Disk().Digest {
-		meta.DiskRaw = old.DiskRaw
+	if old != nil && old.DiskRaw != nil {
+		if d := res.Disk(); d != nil && old.DiskRaw.SourceDigest == d.Digest {
+			meta.DiskRaw = old.DiskRaw
+		} else {
+			// The raw disk belongs to the replaced build.
+			os.Remove(filepath.Join(dir, old.DiskRaw.File))
+		}
 	}
 	if err := m.cache.WriteMeta(meta); err != nil {
 		return nil, err
@@ -403,6 +436,58 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 	img := m.prepared(key, meta)
 	img.Signature = sig
 	return img, nil
+}
+
+// stagePrefix names files of a new build waiting to replace the old one.
+const stagePrefix = ".next-"
+
+// cachedImage returns the cached image for the job's ref when it is ready,
+// touching its last-used time; ok is false when it must be pulled.
+func (m *Manager) cachedImage(ctx context.Context, j *Job) (*PreparedImage, bool) {
+	key, err := m.Key(j.ref)
+	if err != nil {
+		return nil, false
+	}
+	images, err := m.cache.List(ctx)
+	if err != nil {
+		return nil, false
+	}
+	for _, im := range images {
+		if im.Key != key || im.State != cache.StateReady || im.Meta == nil {
+			continue
+		}
+		raw := j.opts.Raw || (j.opts.RawDefault && m.convertByDefault())
+		if raw && (im.Meta.DiskRaw == nil || im.Meta.DiskRaw.SourceDigest != diskDigest(im.Meta)) {
+			return nil, false
+		}
+		_ = m.cache.Touch(key)
+		img := m.prepared(key, im.Meta)
+		if sm := im.Meta.Signature; sm != nil {
+			img.Signature = SignatureInfo{Status: sm.Status, Signer: sm.Signer}
+			if !sm.SignedAt.IsZero() {
+				at := sm.SignedAt
+				img.Signature.SignedAt = &at
+			}
+		}
+		j.update(func(s *Snapshot) {
+			s.Key, s.Build = key, im.Meta.Build
+			s.BytesTotal, s.BytesDone = 0, 0
+			for _, a := range im.Meta.Assets {
+				s.Assets = append(s.Assets, AssetProgress{Role: a.Role, Name: a.File, Phase: PhaseDone, BytesDone: a.Size, BytesTotal: a.Size, Cached: true})
+				s.BytesTotal += a.Size
+			}
+			s.BytesDone = s.BytesTotal
+		})
+		return img, true
+	}
+	return nil, false
+}
+
+func diskDigest(m *cache.Meta) manifest.Digest {
+	if a := m.Asset(cache.RoleDisk); a != nil {
+		return a.Digest
+	}
+	return manifest.Digest{}
 }
 
 // cachedAsset returns the recorded asset when the file already in the cache

@@ -112,7 +112,7 @@ func TestPullWrongBytesKeepsGoodCopy(t *testing.T) {
 	newDisk := mirrortest.Payload("bookworm-newer", 2_000_000)
 	p := srv.AddDebian("/debian", "12", "bookworm", "20260901-2600", "amd64", newDisk)
 	srv.Put(p, mirrortest.Payload("evil", len(newDisk)))
-	_, err = wait(t, m.Pull(context.Background(), ref, PullOptions{}))
+	_, err = wait(t, m.Pull(context.Background(), ref, PullOptions{Update: true}))
 	if !IsIntegrity(err) {
 		t.Fatalf("want an integrity error, got %v", err)
 	}
@@ -349,5 +349,48 @@ func TestPlainHTTPUnsignedMirrorRefused(t *testing.T) {
 	m.cfg.Insecure = []string{"debian"}
 	if err := m.checkTransport(res); err != nil {
 		t.Errorf("allow_insecure: got %v", err)
+	}
+}
+
+func TestPullUpdate(t *testing.T) {
+	srv, disk := debianMirror(t)
+	m := newManager(t, map[string]string{"debian": srv.URL + "/debian/"}, nil)
+	ref := catalog.Ref{Distro: "debian", Version: "12", Arch: "x86_64"}
+	if _, err := wait(t, m.Pull(context.Background(), ref, PullOptions{})); err != nil {
+		t.Fatal(err)
+	}
+	newDisk := mirrortest.Payload("bookworm-newer", 1_000_000)
+	srv.AddDebian("/debian", "12", "bookworm", "20260901-2600", "amd64", newDisk)
+
+	// Without --update a pull keeps the pinned build and asks nothing upstream.
+	before := len(srv.Requests())
+	img, err := wait(t, m.Pull(context.Background(), ref, PullOptions{}))
+	if err != nil || img.Build != "20260810-2566" {
+		t.Fatalf("plain pull: %+v, %v", img, err)
+	}
+	if after := len(srv.Requests()); after != before {
+		t.Errorf("plain pull of a cached image made %d requests", after-before)
+	}
+	updates, err := m.CheckUpdates(context.Background())
+	if err != nil || len(updates) != 1 || updates[0].Latest != "20260901-2600" || updates[0].Current != "20260810-2566" {
+		t.Fatalf("CheckUpdates = %+v, %v", updates, err)
+	}
+
+	img, err = wait(t, m.Pull(context.Background(), ref, PullOptions{Update: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.Build != "20260901-2600" {
+		t.Errorf("update gave build %s", img.Build)
+	}
+	got, _ := os.ReadFile(img.Disk)
+	if !bytes.Equal(got, newDisk) || bytes.Equal(got, disk) {
+		t.Error("disk is not the new build")
+	}
+	if staged, _ := filepath.Glob(filepath.Join(filepath.Dir(img.Disk), stagePrefix+"*")); len(staged) != 0 {
+		t.Errorf("staged files left: %v", staged)
+	}
+	if updates, _ := m.CheckUpdates(context.Background()); len(updates) != 0 {
+		t.Errorf("after the update, CheckUpdates = %+v", updates)
 	}
 }
