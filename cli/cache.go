@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"vmimages/core"
 	"vmimages/core/cache"
 	"vmimages/core/catalog"
 	"vmimages/core/units"
@@ -119,8 +120,10 @@ type verifyImage struct {
 	Distro   string   `json:"distro"`
 	Version  string   `json:"version"`
 	Arch     string   `json:"arch"`
-	OK       bool     `json:"ok"`
-	Problems []string `json:"problems"`
+	OK        bool     `json:"ok"`
+	Problems  []string `json:"problems"`
+	Signature any      `json:"signature,omitempty"`
+	signed    string
 }
 
 func runVerify(ctx context.Context, r *runner, pos []string) error {
@@ -161,7 +164,12 @@ func runVerify(ctx context.Context, r *runner, pos []string) error {
 		if len(problems) > 0 {
 			bad++
 		}
-		doc.Images = append(doc.Images, verifyImage{Distro: k.Distro, Version: k.Version, Arch: k.Arch, OK: len(problems) == 0, Problems: problems})
+		vi := verifyImage{Distro: k.Distro, Version: k.Version, Arch: k.Arch, OK: len(problems) == 0, Problems: problems}
+		if meta, err := m.Cache().ReadMeta(k); err == nil && meta.Signature != nil {
+			vi.Signature = meta.Signature
+			vi.signed = describeSignature(core.SignatureInfo{Status: meta.Signature.Status, Signer: meta.Signature.Signer, SignedAt: timePtr(meta.Signature.SignedAt)})
+		}
+		doc.Images = append(doc.Images, vi)
 	}
 	if r.o.json {
 		if err := r.printJSON(doc); err != nil {
@@ -170,7 +178,11 @@ func runVerify(ctx context.Context, r *runner, pos []string) error {
 	} else {
 		for _, im := range doc.Images {
 			if im.OK {
-				fmt.Fprintf(r.env.Stdout, "ok      %s %s %s\n", im.Distro, im.Version, im.Arch)
+				fmt.Fprintf(r.env.Stdout, "ok      %s %s %s", im.Distro, im.Version, im.Arch)
+				if im.signed != "" {
+					fmt.Fprintf(r.env.Stdout, "  (manifest signature: %s)", im.signed)
+				}
+				fmt.Fprintln(r.env.Stdout)
 				continue
 			}
 			fmt.Fprintf(r.env.Stdout, "FAILED  %s %s %s\n", im.Distro, im.Version, im.Arch)
@@ -299,4 +311,11 @@ func runConvert(ctx context.Context, r *runner, pos []string) error {
 	}
 	fmt.Fprintln(r.env.Stdout, img.DiskRaw)
 	return nil
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
