@@ -117,9 +117,9 @@ type verifyDoc struct {
 }
 
 type verifyImage struct {
-	Distro   string   `json:"distro"`
-	Version  string   `json:"version"`
-	Arch     string   `json:"arch"`
+	Distro    string   `json:"distro"`
+	Version   string   `json:"version"`
+	Arch      string   `json:"arch"`
 	OK        bool     `json:"ok"`
 	Problems  []string `json:"problems"`
 	Signature any      `json:"signature,omitempty"`
