@@ -14,6 +14,9 @@ import (
 
 type catalogJSON struct {
 	Distros []distroJSON `json:"distros"`
+	// RefreshedAt is when the upstream refresh in use was taken; null for
+	// the embedded catalog alone.
+	RefreshedAt *time.Time `json:"refreshed_at"`
 }
 
 type distroJSON struct {
@@ -30,7 +33,7 @@ type distroJSON struct {
 
 type versionJSON struct {
 	Version  string   `json:"version"`
-	Codename string   `json:"codename,omitempty"`
+	Codename string   `json:"codename"` // "" when none; the key is in the contract
 	Arches   []string `json:"arches"`
 	Assets   []string `json:"assets"`
 	EOL      string   `json:"eol,omitempty"`
@@ -44,6 +47,11 @@ func runCatalog(ctx context.Context, r *runner, pos []string) error {
 	if err != nil {
 		return err
 	}
+	if r.o.refresh {
+		if err := r.refresh(ctx, m); err != nil {
+			return err
+		}
+	}
 	cat := m.Catalog()
 	distros := cat.Distros
 	if len(pos) == 1 {
@@ -54,6 +62,9 @@ func runCatalog(ctx context.Context, r *runner, pos []string) error {
 		distros = []*catalog.Distro{d}
 	}
 	var doc catalogJSON
+	if src := m.CatalogSource(); !src.Refreshed.IsZero() {
+		doc.RefreshedAt = &src.Refreshed
+	}
 	for _, d := range distros {
 		dj := distroJSON{ID: d.ID, Name: d.Name, Base: d.Base, Boot: d.Boot, Signature: d.Signature.Kind,
 			Note: d.Note, Source: d.Source, Versions: []versionJSON{}}
@@ -88,6 +99,36 @@ func runCatalog(ctx context.Context, r *runner, pos []string) error {
 		d := doc.Distros[0]
 		fmt.Fprintf(r.env.Stdout, "\n%s: %s\nbase: %s\n", d.Name, d.Note, d.Base)
 	}
+	r.infof("catalog: %s", m.CatalogSource())
+	return nil
+}
+
+// refresh asks upstream for releases and says what it found.
+func (r *runner) refresh(ctx context.Context, m *core.Manager) error {
+	r.infof("asking the distributions which releases exist …")
+	res, err := m.RefreshCatalog(ctx)
+	if err != nil {
+		return err
+	}
+	for _, e := range res.Failed {
+		r.warnf("%v", e)
+	}
+	if res.Offline {
+		r.warnf("no distribution answered; using %s", res.Source)
+		return nil
+	}
+	for _, a := range res.Changes.Added {
+		r.infof("new: %s", a)
+	}
+	for _, u := range res.Changes.Updated {
+		r.infof("updated: %s", u)
+	}
+	for _, s := range res.Changes.Skipped {
+		r.infof("skipped: %s", s)
+	}
+	if len(res.Changes.Added) == 0 {
+		r.infof("no new releases upstream")
+	}
 	return nil
 }
 
@@ -111,14 +152,32 @@ func dash(s string) string {
 }
 
 type resolveJSON struct {
-	Distro    string             `json:"distro"`
-	Version   string             `json:"version"`
-	Codename  string             `json:"codename,omitempty"`
-	Arch      string             `json:"arch"`
-	Build     string             `json:"build"`
-	Boot      string             `json:"boot"`
-	Assets    []catalog.Asset    `json:"assets"`
-	Signature core.SignatureInfo `json:"signature"`
+	Distro    string        `json:"distro"`
+	Version   string        `json:"version"`
+	Codename  string        `json:"codename,omitempty"`
+	Arch      string        `json:"arch"`
+	Build     string        `json:"build"`
+	Boot      string        `json:"boot"`
+	Assets    []assetJSON   `json:"assets"`
+	Signature signatureJSON `json:"signature"`
+}
+
+// assetJSON is a resolved asset with every key of the contract present,
+// "format" included when the catalog names none (kernels, initramfs).
+type assetJSON struct {
+	catalog.Asset
+	Format string `json:"format"`
+}
+
+// signatureJSON is a SignatureInfo whose "signer" is present (as "") for
+// images nobody signs, as the contract lists it.
+type signatureJSON struct {
+	core.SignatureInfo
+	Signer string `json:"signer"`
+}
+
+func toSignatureJSON(s core.SignatureInfo) signatureJSON {
+	return signatureJSON{SignatureInfo: s, Signer: s.Signer}
 }
 
 func runResolve(ctx context.Context, r *runner, pos []string) error {
@@ -134,8 +193,12 @@ func runResolve(ctx context.Context, r *runner, pos []string) error {
 		return err
 	}
 	if r.o.json {
+		assets := make([]assetJSON, len(res.Assets))
+		for i, a := range res.Assets {
+			assets[i] = assetJSON{Asset: a, Format: a.Format}
+		}
 		return r.printJSON(resolveJSON{Distro: res.Distro, Version: res.Version, Codename: res.Codename,
-			Arch: res.Arch, Build: res.Build, Boot: res.Boot, Assets: res.Assets, Signature: res.SignatureInfo})
+			Arch: res.Arch, Build: res.Build, Boot: res.Boot, Assets: assets, Signature: toSignatureJSON(res.SignatureInfo)})
 	}
 	w := r.env.Stdout
 	fmt.Fprintf(w, "%s %s", res.DistroName, res.Version)

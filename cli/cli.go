@@ -60,7 +60,10 @@ type runner struct {
 func commands() []*command {
 	return []*command{
 		{name: "catalog", args: "[DISTRO]", summary: "list the distributions, versions and arches that can be pulled",
-			flags: func(fs *flag.FlagSet, o *cmdOpts) { jsonFlag(fs, o) }, run: runCatalog},
+			flags: func(fs *flag.FlagSet, o *cmdOpts) {
+				jsonFlag(fs, o)
+				fs.BoolVar(&o.refresh, "refresh", false, "ask the distributions upstream which releases exist now, and remember it")
+			}, run: runCatalog},
 		{name: "resolve", args: "DISTRO VERSION", summary: "show the exact URLs, digests and sizes of an image upstream",
 			flags: func(fs *flag.FlagSet, o *cmdOpts) { jsonFlag(fs, o); archFlag(fs, o) }, run: runResolve},
 		{name: "pull", args: "DISTRO VERSION", summary: "download and verify an image into the cache",

@@ -36,6 +36,8 @@ type Manager struct {
 	jobs []*Job
 	live map[cache.Key]*Job // running or paused jobs, one per image
 	subs []func()           // called when the job list changes
+
+	source CatalogSource
 }
 
 // Open builds a Manager from opts: it loads the catalog with overlays,
@@ -87,12 +89,15 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 		RateLimit: opts.Config.BandwidthBytes(),
 		UserAgent: ua,
 		Transport: opts.Transport,
+		Backoff:   opts.Backoff,
 	})
-	return &Manager{
+	m := &Manager{
 		opts: opts, cat: cat, problems: problems, cache: c, dl: dl, keys: keys,
 		qemu: qemuimg.Tool{Path: opts.QemuImg}, now: opts.Now, cfg: opts.Config,
 		live: map[cache.Key]*Job{},
-	}, nil
+	}
+	m.loadRefresh()
+	return m, nil
 }
 
 func applyMirror(cat *catalog.Catalog, id, base string) error {

@@ -26,7 +26,8 @@ import (
 // newManager opens a Manager over a fresh cache with the given mirrors.
 func newManager(t *testing.T, mirrors map[string]string, mutate func(o *Options)) *Manager {
 	t.Helper()
-	o := Options{CacheDir: t.TempDir(), Mirrors: mirrors, Version: "test"}
+	o := Options{CacheDir: t.TempDir(), Mirrors: mirrors, Version: "test",
+		Backoff: func(int) time.Duration { return time.Millisecond }}
 	if mutate != nil {
 		mutate(&o)
 	}

@@ -33,6 +33,9 @@ type Options struct {
 	QemuImg string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Backoff replaces the pause between transfer retries (tests); nil
+	// means the download package's default.
+	Backoff func(attempt int) time.Duration
 	// GOOS decides the "auto" conversion policy; "" means runtime.GOOS.
 	GOOS string
 }
