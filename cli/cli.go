@@ -257,7 +257,7 @@ func (r *runner) manager(ctx context.Context) (*core.Manager, error) {
 	}
 	r.mgr = m
 	for _, p := range m.CatalogProblems() {
-		r.warnf("catalog overlay skipped: %v", p.Err)
+		r.warnf("skipped: %v", p.Err)
 	}
 	return m, nil
 }

@@ -138,7 +138,11 @@ func (v *lineView) show(s core.Snapshot) {
 		return
 	}
 	v.phase, v.last = s.Phase, time.Now()
-	fmt.Fprintf(v.w, "%s: %s %s\n", s.Title, s.Phase, progressText(s))
+	line := fmt.Sprintf("%s: %s", s.Title, s.Phase)
+	if t := progressText(s); t != "" {
+		line += " " + t
+	}
+	fmt.Fprintln(v.w, line)
 }
 
 func (v *lineView) finish(s core.Snapshot) {

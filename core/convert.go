@@ -12,6 +12,10 @@ import (
 // Convert makes disk.raw beside a cached image's disk with qemu-img, unless
 // an up-to-date one exists. It holds the image's lock while it works.
 func (m *Manager) Convert(ctx context.Context, k cache.Key) (*PreparedImage, error) {
+	// Check first: locking creates the image folder.
+	if _, err := m.cache.ReadMeta(k); err != nil {
+		return nil, err
+	}
 	unlock, err := m.cache.Lock(ctx, k)
 	if err != nil {
 		return nil, fmt.Errorf("locking %s in the cache: %w", k, err)

@@ -53,9 +53,22 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, id := range sortedKeys(opts.Config.Mirrors) {
-		if err := applyMirror(cat, id, opts.Config.Mirrors[id]); err != nil {
-			return nil, err
+	// Mirrors from the settings file or the environment that name no
+	// distro are reported and skipped, so one stale line does not stop
+	// every command; explicit ones (the --mirror flag) are errors.
+	soft := map[string]string{}
+	for k, v := range opts.Config.Mirrors {
+		soft[strings.ToLower(k)] = v
+	}
+	for k, v := range opts.SoftMirrors {
+		soft[k] = v
+	}
+	for _, id := range sortedKeys(soft) {
+		if _, ok := opts.Mirrors[id]; ok {
+			continue
+		}
+		if err := applyMirror(cat, id, soft[id]); err != nil {
+			problems = append(problems, catalog.Problem{File: "settings or environment", Err: err})
 		}
 	}
 	for _, id := range sortedKeys(opts.Mirrors) {

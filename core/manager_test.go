@@ -192,7 +192,7 @@ func TestCancelLeavesPartialAndResumes(t *testing.T) {
 	if len(images) != 1 || images[0].State != cache.StatePartial {
 		t.Fatalf("after cancel, list = %+v", images)
 	}
-	srv.Fault = nil
+	srv.SetFault(nil)
 	img, err := wait(t, m.Pull(context.Background(), ref, PullOptions{}))
 	if err != nil {
 		t.Fatal(err)

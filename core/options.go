@@ -23,6 +23,10 @@ type Options struct {
 	ConfigPath string
 	// Mirrors maps distro ids to base URLs; they win over Config.Mirrors.
 	Mirrors map[string]string
+	// SoftMirrors are mirrors from the settings file and the environment:
+	// an entry naming no distro is reported as a problem, not an error.
+	// Mirrors wins over it.
+	SoftMirrors map[string]string
 	// OverlayDir holds catalog overlays; "" means none.
 	OverlayDir string
 	// Version is the program's version, sent in the User-Agent.
@@ -52,7 +56,9 @@ func LoadOptions(configPath, cacheDir string, mirrors map[string]string) (Option
 	if err != nil {
 		return Options{}, err
 	}
-	o := Options{Config: cfg, ConfigPath: configPath, OverlayDir: config.OverlayDir(), Mirrors: map[string]string{}}
+	// Overlays live beside the settings file, so --config moves them too.
+	o := Options{Config: cfg, ConfigPath: configPath, OverlayDir: filepath.Join(filepath.Dir(configPath), "catalog.d"),
+		Mirrors: map[string]string{}, SoftMirrors: map[string]string{}}
 	o.CacheDir = cfg.CacheDir
 	if v := os.Getenv("VMIMAGES_CACHE_DIR"); v != "" {
 		o.CacheDir = v
@@ -68,13 +74,13 @@ func LoadOptions(configPath, cacheDir string, mirrors map[string]string) (Option
 		o.CacheDir = abs
 	}
 	for k, v := range cfg.Mirrors {
-		o.Mirrors[strings.ToLower(k)] = v
+		o.SoftMirrors[strings.ToLower(k)] = v
 	}
 	for _, kv := range os.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
 		if d, ok := strings.CutPrefix(k, "VMIMAGES_MIRROR_"); ok && v != "" {
 			// VMIMAGES_MIRROR_CENTOS_STREAM names the distro "centos-stream".
-			o.Mirrors[strings.ReplaceAll(strings.ToLower(d), "_", "-")] = v
+			o.SoftMirrors[strings.ReplaceAll(strings.ToLower(d), "_", "-")] = v
 		}
 	}
 	for k, v := range mirrors {

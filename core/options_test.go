@@ -20,7 +20,7 @@ alpine = "https://config.example/alpine/"
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.CacheDir != "/from/config" || o.Mirrors["debian"] != "https://config.example/debian/" {
+	if o.CacheDir != "/from/config" || o.SoftMirrors["debian"] != "https://config.example/debian/" {
 		t.Errorf("config only: %+v", o)
 	}
 	t.Setenv("VMIMAGES_CACHE_DIR", "/from/env")
@@ -34,7 +34,11 @@ alpine = "https://config.example/alpine/"
 		"debian": "https://env.example/debian/", "centos-stream": "https://env.example/centos/",
 		"fedora": "https://flag.example/fedora/", "alpine": "https://config.example/alpine/",
 	} {
-		if o.Mirrors[k] != want {
+		got := o.SoftMirrors[k]
+		if v, ok := o.Mirrors[k]; ok {
+			got = v
+		}
+		if got != want {
 			t.Errorf("mirror %s = %q, want %q", k, o.Mirrors[k], want)
 		}
 	}
@@ -58,5 +62,17 @@ func TestOpenAppliesMirrorsAndRejectsBadOnes(t *testing.T) {
 	}
 	if _, err := Open(t.Context(), Options{CacheDir: t.TempDir(), Mirrors: map[string]string{"debian": "ftp://x/"}}); err == nil {
 		t.Error("a non-http mirror must be an error")
+	}
+}
+
+func TestBadSoftMirrorIsAProblemNotAnError(t *testing.T) {
+	m := newManager(t, nil, func(o *Options) {
+		o.SoftMirrors = map[string]string{"nosuch": "https://x.example/", "debian": "https://d.example/debian/"}
+	})
+	if len(m.CatalogProblems()) != 1 {
+		t.Fatalf("problems = %v", m.CatalogProblems())
+	}
+	if d, _ := m.Catalog().Distro("debian"); d.Base != "https://d.example/debian/" {
+		t.Errorf("the good soft mirror was not applied: %s", d.Base)
 	}
 }

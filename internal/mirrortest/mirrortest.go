@@ -34,8 +34,16 @@ type Server struct {
 	files map[string]file
 	log   []Request
 	// Fault, when set, sees every request first; returning true means it
-	// answered (or broke) the request itself.
+	// answered (or broke) the request itself. Set it before requests flow,
+	// or use SetFault while they do.
 	Fault func(w http.ResponseWriter, r *http.Request) bool
+}
+
+// SetFault replaces the fault hook safely while requests are in flight.
+func (s *Server) SetFault(f func(w http.ResponseWriter, r *http.Request) bool) {
+	s.mu.Lock()
+	s.Fault = f
+	s.mu.Unlock()
 }
 
 type file struct {
