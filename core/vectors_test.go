@@ -1,0 +1,111 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"vmimages/core/catalog"
+	"vmimages/internal/mirrortest"
+)
+
+// These tests resolve through the distributions' real signed manifests
+// (copied into core/trust/testdata) served from a loopback mirror, so the
+// whole path — listing, manifest, signature by the pinned key, digest from
+// the signed text — runs on published bytes.
+
+func TestResolveRealUbuntuRelease(t *testing.T) {
+	sums, err := os.ReadFile("trust/testdata/ubuntu/jammy-release-20260722/SHA256SUMS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := os.ReadFile("trust/testdata/ubuntu/jammy-release-20260722/SHA256SUMS.gpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := mirrortest.New(t)
+	dir := "/ubuntu/jammy/release-20260722/"
+	srv.Put(dir+"SHA256SUMS", sums)
+	srv.Put(dir+"SHA256SUMS.gpg", sig)
+	srv.Put("/ubuntu/jammy/release-20251010/SHA256SUMS", []byte("old"))
+	kernel, initrd := []byte("kernel"), []byte("initrd")
+	srv.Put(dir+"unpacked/SHA256SUMS", mirrortest.GNU(true, mirrortest.SHA256, map[string][]byte{
+		"ubuntu-22.04-server-cloudimg-amd64-vmlinuz-generic": kernel,
+		"ubuntu-22.04-server-cloudimg-amd64-initrd-generic":  initrd,
+	}))
+	m := newManager(t, map[string]string{"ubuntu": srv.URL + "/ubuntu/"}, nil)
+	res, err := m.Resolve(context.Background(), catalog.Ref{Distro: "ubuntu", Version: "jammy", Arch: "amd64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Build != "20260722" {
+		t.Errorf("build %s", res.Build)
+	}
+	if d := res.Disk(); d.Digest.String() != "sha256:757908b2fd6d5b1431bb45070fc1f56cbf017d4025568d292ece37d9cc75e812" ||
+		d.URL != srv.URL+dir+"ubuntu-22.04-server-cloudimg-amd64.img" {
+		t.Errorf("disk = %+v", d)
+	}
+	s := res.SignatureInfo
+	if s.Status != SigVerified || s.Signer != "D2EB44626FDDC30B513D5BB71A5D6C4C7DB87C81" || s.SignedAt == nil ||
+		s.SignedAt.UTC().Format(time.DateOnly) != "2026-07-22" {
+		t.Errorf("signature = %+v", s)
+	}
+	if !strings.Contains(s.Note, "unpacked/SHA256SUMS") {
+		t.Errorf("the unsigned kernel manifest should be named in the note: %q", s.Note)
+	}
+
+	// One changed byte in the signed manifest: refused, nothing trusted.
+	srv.Put(dir+"SHA256SUMS", bytes.Replace(sums, []byte("757908b2"), []byte("757908b3"), 1))
+	_, err = m.Resolve(context.Background(), catalog.Ref{Distro: "ubuntu", Version: "22.04", Arch: "x86_64"})
+	if !IsIntegrity(err) || !strings.Contains(err.Error(), "D2EB44626FDDC30B513D5BB71A5D6C4C7DB87C81") {
+		t.Errorf("tampered SHA256SUMS: %v (want an integrity error naming the expected signer)", err)
+	}
+	// A missing signature on the disk's manifest is refused too.
+	srv.Put(dir+"SHA256SUMS", sums)
+	srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, dir+"SHA256SUMS.gpg") {
+			http.NotFound(w, r)
+			return true
+		}
+		return false
+	})
+	if _, err := m.Resolve(context.Background(), catalog.Ref{Distro: "ubuntu", Version: "22.04", Arch: "x86_64"}); !IsIntegrity(err) {
+		t.Errorf("missing SHA256SUMS.gpg: %v, want an integrity error", err)
+	}
+}
+
+func TestResolveRealFedoraClearsigned(t *testing.T) {
+	checksum, err := os.ReadFile("trust/testdata/fedora/Fedora-Cloud-44-1.7-aarch64-CHECKSUM")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := mirrortest.New(t)
+	dir := "/fedora/44/Cloud/aarch64/images/"
+	srv.Put(dir+"Fedora-Cloud-44-1.7-aarch64-CHECKSUM", checksum)
+	srv.Put(dir+"Fedora-Cloud-Base-Generic-44-1.7.aarch64.qcow2", []byte("stand-in"))
+	srv.Put(dir+"Fedora-Cloud-Base-UEFI-UKI-44-1.7.aarch64.qcow2", []byte("stand-in"))
+	m := newManager(t, map[string]string{"fedora": srv.URL + "/fedora/"}, nil)
+	res, err := m.Resolve(context.Background(), catalog.Ref{Distro: "fedora", Version: "44", Arch: "arm64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := res.Disk()
+	if d.Name != "Fedora-Cloud-Base-Generic-44-1.7.aarch64.qcow2" || d.Size != 528154624 ||
+		d.Digest.Hex != "55c60a3b80d3616a08705afd0459e75fe9f03c54aba7a46e4002a41a72fa0d5b" {
+		t.Errorf("disk = %+v", d)
+	}
+	if s := res.SignatureInfo; s.Status != SigVerified || s.Signer != "36F612DCF27F7D1A48A835E4DBFCF71C6D9F90A6" {
+		t.Errorf("signature = %+v", s)
+	}
+	// The same text, but the mirror strips the signature: refused.
+	start := bytes.Index(checksum, []byte("\n\n")) + 2
+	end := bytes.Index(checksum, []byte("-----BEGIN PGP SIGNATURE-----"))
+	srv.Put(dir+"Fedora-Cloud-44-1.7-aarch64-CHECKSUM", checksum[start:end])
+	if _, err := m.Resolve(context.Background(), catalog.Ref{Distro: "fedora", Version: "44", Arch: "aarch64"}); !IsIntegrity(err) {
+		t.Errorf("unsigned CHECKSUM: %v, want an integrity error", err)
+	}
+}
