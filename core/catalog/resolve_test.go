@@ -1,6 +1,8 @@
 package catalog_test
 
 import (
+	"vmimages/internal/mirrortest"
+
 	"context"
 	"errors"
 	"net/http"
@@ -37,7 +39,7 @@ func newMirror(t *testing.T, id string, edit func(u *upstream, root string)) *mi
 	}
 	srv := m.u.serve(t)
 	m.srv = srv.URL
-	m.f = httpFetcher{client: srv.Client()}
+	m.f = &mirrortest.Fetcher{Client: srv.Client()}
 	cat, err := catalog.Embedded()
 	if err != nil {
 		t.Fatal(err)
@@ -252,7 +254,7 @@ func TestResolveNotInCatalog(t *testing.T) {
 	}
 	u := newUpstream()
 	srv := u.serve(t)
-	f := httpFetcher{client: srv.Client()}
+	f := &mirrortest.Fetcher{Client: srv.Client()}
 	cat, err := catalog.Embedded()
 	if err != nil {
 		t.Fatal(err)
@@ -661,7 +663,7 @@ versions = [{ version = "1" }]
 			if err := cat.SetBase("permissive", srv.URL+root); err != nil {
 				t.Fatal(err)
 			}
-			res, err := cat.Resolve(t.Context(), httpFetcher{client: srv.Client()}, catalog.Ref{Distro: "permissive", Version: "1", Arch: "x86_64"})
+			res, err := cat.Resolve(t.Context(), &mirrortest.Fetcher{Client: srv.Client()}, catalog.Ref{Distro: "permissive", Version: "1", Arch: "x86_64"})
 			switch {
 			case tt.wantURL == "":
 				if !errors.Is(err, catalog.ErrNoBuild) {

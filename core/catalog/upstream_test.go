@@ -1,14 +1,13 @@
 package catalog_test
 
 import (
-	"context"
+	"vmimages/internal/mirrortest"
+
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"html"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"path"
@@ -24,36 +23,14 @@ import (
 // loopback server over a tree written by hand in resolve_test.go, and a small
 // real HTTP fetcher. Nothing here reads default.toml.
 
-// httpFetcher is a plain net/http Fetcher: GET, status checked, size capped.
-type httpFetcher struct{ client *http.Client }
+// httpFetcher is a plain net/http catalog.Fetcher (status checked, size
+// capped), shared with other packages' tests.
+type httpFetcher = *mirrortest.Fetcher
 
-var _ catalog.Fetcher = httpFetcher{}
+var _ catalog.Fetcher = httpFetcher(nil)
 
 // errStatus marks a response that was not 200 OK.
-var errStatus = errors.New("unexpected HTTP status")
-
-func (f httpFetcher) FetchSmall(ctx context.Context, url string, max int64) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := f.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%w: %s", errStatus, resp.Status)
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("response larger than %d bytes", max)
-	}
-	return b, nil
-}
+var errStatus = mirrortest.ErrStatus
 
 // Listing styles of the autoindex pages.
 const (

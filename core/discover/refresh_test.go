@@ -1,10 +1,11 @@
 package discover_test
 
 import (
+	"vmimages/internal/mirrortest"
+
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -16,43 +17,13 @@ import (
 	"vmimages/core/discover"
 )
 
-// httpFetcher is a plain net/http catalog.Fetcher: GET, status checked, size
-// capped. It records the cap asked for each URL.
-type httpFetcher struct {
-	client *http.Client
-	mu     sync.Mutex
-	caps   map[string]int64
-}
+// httpFetcher is a plain net/http catalog.Fetcher that records the cap
+// asked for each URL.
+type httpFetcher = mirrortest.Fetcher
 
 var _ catalog.Fetcher = (*httpFetcher)(nil)
 
-var errStatus = errors.New("unexpected HTTP status")
-
-func (f *httpFetcher) FetchSmall(ctx context.Context, url string, limit int64) ([]byte, error) {
-	f.mu.Lock()
-	f.caps[url] = limit
-	f.mu.Unlock()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := f.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%w: %s", errStatus, resp.Status)
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("response larger than %d bytes", limit)
-	}
-	return b, nil
-}
+var errStatus = mirrortest.ErrStatus
 
 // upstream is a loopback stand-in for the distributions' servers.
 type upstream struct {
@@ -94,7 +65,7 @@ func newUpstream(t *testing.T, files map[string]string) *upstream {
 		}
 	}))
 	t.Cleanup(u.Close)
-	u.fetcher = &httpFetcher{client: u.Client(), caps: map[string]int64{}}
+	u.fetcher = &httpFetcher{Client: u.Client()}
 	return u
 }
 
@@ -207,10 +178,10 @@ func TestRefresh(t *testing.T) {
 
 	// Everything fetched is capped; the products file may be large.
 	products := u.URL + "/ubuntu/releases/streams/v1/com.ubuntu.cloud:released:download.json"
-	if got := u.fetcher.caps[products]; got != 64<<20 {
+	if got := u.fetcher.Caps()[products]; got != 64<<20 {
 		t.Errorf("products cap = %d, want 64 MiB", got)
 	}
-	for url, c := range u.fetcher.caps {
+	for url, c := range u.fetcher.Caps() {
 		if c <= 0 || c > 64<<20 {
 			t.Errorf("%s fetched with cap %d", url, c)
 		}
