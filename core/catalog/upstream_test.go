@@ -29,9 +29,6 @@ type httpFetcher = *mirrortest.Fetcher
 
 var _ catalog.Fetcher = httpFetcher(nil)
 
-// errStatus marks a response that was not 200 OK.
-var errStatus = mirrortest.ErrStatus
-
 // Listing styles of the autoindex pages.
 const (
 	apache = iota // mod_autoindex FancyIndexing table with "Parent Directory"
