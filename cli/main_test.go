@@ -3,7 +3,6 @@ package cli_test
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/adrg/xdg"
 
 	"vmimages/cli"
@@ -274,38 +271,10 @@ type ubuntuRelease struct {
 // into the sandbox.
 func signedUbuntu(t *testing.T, s *sandbox) *ubuntuRelease {
 	t.Helper()
-	ent, err := openpgp.NewEntity("Test Signer", "", "signer@example.test", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp := strings.ToUpper(hex.EncodeToString(ent.PrimaryKey.Fingerprint))
-	var pub bytes.Buffer
-	w, err := armor.Encode(&pub, openpgp.PublicKeyType, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ent.Serialize(w); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	writeFile(t, filepath.Join(filepath.Dir(s.config), "test-signer.asc"), pub.String())
-	s.overlay("ubuntu.toml", `
-[[distro]]
-id = "ubuntu"
-name = "Ubuntu Server"
-base = "https://cloud-images.ubuntu.com/releases/"
-boot = "direct-kernel"
-arches = { x86_64 = "amd64", aarch64 = "arm64" }
-signature = { kind = "detached", file = "{checksums}.gpg", keys = ["`+fp+`"] }
-discover = [{ list = "{codename}/", match = 'release-(?P<build>\d{8}(?:\.\d+)?)/' }]
-dir = "{codename}/release-{build}/"
-assets = [
-  { role = "disk", file = "ubuntu-{version}-server-cloudimg-{arch}.img", format = "qcow2", checksums = "SHA256SUMS" },
-  { role = "kernel", file = "unpacked/ubuntu-{version}-server-cloudimg-{arch}-vmlinuz-generic", checksums = "unpacked/SHA256SUMS" },
-  { role = "initramfs", file = "unpacked/ubuntu-{version}-server-cloudimg-{arch}-initrd-generic", checksums = "unpacked/SHA256SUMS", optional = true },
-]
-versions = [{ version = "24.04", codename = "noble" }]
-`)
+	signer := mirrortest.NewSigner(t)
+	fp := signer.Fingerprint
+	writeFile(t, filepath.Join(filepath.Dir(s.config), "test-signer.asc"), string(signer.PublicKey))
+	s.overlay("ubuntu.toml", mirrortest.UbuntuOverlay(fp))
 	// A relative key file is relative to the settings file's folder.
 	s.writeConfig(`
 [[keys]]
@@ -321,10 +290,6 @@ file = "test-signer.asc"
 		initrd:      mirrortest.Payload("noble-initrd", 50_000),
 	}
 	u.dir = u.srv.AddUbuntu("/ubuntu", "24.04", "noble", "20260926", "amd64", u.disk, u.kernel, u.initrd)
-	var sig bytes.Buffer
-	if err := openpgp.ArmoredDetachSign(&sig, ent, bytes.NewReader(u.srv.Get(u.dir+"SHA256SUMS")), nil); err != nil {
-		t.Fatal(err)
-	}
-	u.srv.Put(u.dir+"SHA256SUMS.gpg", sig.Bytes())
+	u.srv.Put(u.dir+"SHA256SUMS.gpg", signer.Detach(t, u.srv.Get(u.dir+"SHA256SUMS")))
 	return u
 }

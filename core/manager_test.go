@@ -3,7 +3,6 @@ package core
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,9 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
 
 	"vmimages/core/cache"
 	"vmimages/core/catalog"
@@ -239,54 +235,24 @@ func TestPauseResume(t *testing.T) {
 
 // signedUbuntu publishes an Ubuntu release signed by a fresh key and returns
 // a Manager whose settings pin that key for an overlay "ubuntu" entry.
-func signedUbuntu(t *testing.T) (*mirrortest.Server, *Manager, *openpgp.Entity, string) {
+func signedUbuntu(t *testing.T) (*mirrortest.Server, *Manager, *mirrortest.Signer, string) {
 	t.Helper()
-	ent, err := openpgp.NewEntity("Test Signer", "", "signer@example.test", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp := strings.ToUpper(hex.EncodeToString(ent.PrimaryKey.Fingerprint))
+	signer := mirrortest.NewSigner(t)
 	dir := t.TempDir()
-	var pub bytes.Buffer
-	w, _ := armor.Encode(&pub, openpgp.PublicKeyType, nil)
-	if err := ent.Serialize(w); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
 	keyFile := filepath.Join(dir, "test.asc")
-	os.WriteFile(keyFile, pub.Bytes(), 0o644)
+	os.WriteFile(keyFile, signer.PublicKey, 0o644)
 	overlays := filepath.Join(dir, "catalog.d")
 	os.MkdirAll(overlays, 0o755)
-	os.WriteFile(filepath.Join(overlays, "ubuntu.toml"), []byte(`
-[[distro]]
-id = "ubuntu"
-name = "Ubuntu Server"
-base = "https://cloud-images.ubuntu.com/releases/"
-boot = "direct-kernel"
-arches = { x86_64 = "amd64", aarch64 = "arm64" }
-signature = { kind = "detached", file = "{checksums}.gpg", keys = ["`+fp+`"] }
-discover = [{ list = "{codename}/", match = 'release-(?P<build>\d{8}(?:\.\d+)?)/' }]
-dir = "{codename}/release-{build}/"
-assets = [
-  { role = "disk", file = "ubuntu-{version}-server-cloudimg-{arch}.img", format = "qcow2", checksums = "SHA256SUMS" },
-  { role = "kernel", file = "unpacked/ubuntu-{version}-server-cloudimg-{arch}-vmlinuz-generic", checksums = "unpacked/SHA256SUMS" },
-  { role = "initramfs", file = "unpacked/ubuntu-{version}-server-cloudimg-{arch}-initrd-generic", checksums = "unpacked/SHA256SUMS", optional = true },
-]
-versions = [{ version = "24.04", codename = "noble" }]
-`), 0o644)
+	os.WriteFile(filepath.Join(overlays, "ubuntu.toml"), []byte(mirrortest.UbuntuOverlay(signer.Fingerprint)), 0o644)
 	srv := mirrortest.New(t)
 	d := srv.AddUbuntu("/ubuntu", "24.04", "noble", "20260926", "amd64",
 		mirrortest.Payload("disk", 500_000), mirrortest.Payload("kernel", 50_000), mirrortest.Payload("initrd", 80_000))
-	var sig bytes.Buffer
-	if err := openpgp.ArmoredDetachSign(&sig, ent, bytes.NewReader(srv.Get(d+"SHA256SUMS")), nil); err != nil {
-		t.Fatal(err)
-	}
-	srv.Put(d+"SHA256SUMS.gpg", sig.Bytes())
+	srv.Put(d+"SHA256SUMS.gpg", signer.Detach(t, srv.Get(d+"SHA256SUMS")))
 	m := newManager(t, map[string]string{"ubuntu": srv.URL + "/ubuntu/"}, func(o *Options) {
 		o.OverlayDir = overlays
-		o.Config.Keys = []config.Key{{Distro: "ubuntu", Fingerprint: fp, File: keyFile}}
+		o.Config.Keys = []config.Key{{Distro: "ubuntu", Fingerprint: signer.Fingerprint, File: keyFile}}
 	})
-	return srv, m, ent, d
+	return srv, m, signer, d
 }
 
 func TestPullSignedUbuntu(t *testing.T) {
