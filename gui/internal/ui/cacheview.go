@@ -1,0 +1,536 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"vmimages/core"
+	"vmimages/core/cache"
+	"vmimages/core/units"
+)
+
+// cacheColumns are the widths of the cache list's columns after the first
+// (Image): Build, State, Size, Last used.
+var cacheColumns = []float32{180, 150, 150, 90, 110}
+
+// cacheView lists the cached images with size, state, build and last use,
+// and acts on the selected one: verify, convert to raw, reveal, copy path,
+// delete. Its footer shows the total and the free space, with Verify all
+// and Prune.
+type cacheView struct {
+	u       *UI
+	content fyne.CanvasObject
+
+	filter  *widget.Entry
+	all     []cache.Image
+	shown   []cache.Image
+	index   map[cache.Key]int // row of each shown image
+	list    *widget.List
+	empty   *widget.Label
+	ops     map[cache.Key]opState
+	results map[cache.Key]string // last verify or convert outcome per image
+
+	sel       cache.Key
+	hasSel    bool
+	selTitle  *widget.Label
+	selInfo   *widget.Label
+	selStatus *widget.Label
+	opBar     *widget.ProgressBar
+	verify    *widget.Button
+	convert   *widget.Button
+	reveal    *widget.Button
+	copyPath  *widget.Button
+	remove    *widget.Button
+	selPane   *fyne.Container
+	noSel     *widget.Label
+	footer    *widget.Label
+	verifyAll *widget.Button
+	prune     *widget.Button
+	verifying bool // Verify all is running
+}
+
+func newCacheView(u *UI) *cacheView {
+	c := &cacheView{u: u, ops: map[cache.Key]opState{}, results: map[cache.Key]string{}, index: map[cache.Key]int{}}
+	c.filter = widget.NewEntry()
+	c.filter.SetPlaceHolder("Filter cached images")
+	c.filter.OnChanged = func(string) { c.applyFilter() }
+
+	cols := &columns{widths: cacheColumns}
+	head := func(s string) *widget.Label {
+		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	header := container.New(cols, head("Image"), head("Build"), head("State"), head("Size"), head("Last used"))
+
+	c.list = widget.NewList(
+		func() int { return len(c.shown) },
+		func() fyne.CanvasObject {
+			cells := make([]fyne.CanvasObject, 5)
+			for i := range cells {
+				l := widget.NewLabel("")
+				l.Truncation = fyne.TextTruncateEllipsis
+				cells[i] = l
+			}
+			return container.New(cols, cells...)
+		},
+		c.updateRow,
+	)
+	c.list.OnSelected = func(id widget.ListItemID) {
+		if id >= 0 && id < len(c.shown) {
+			c.sel, c.hasSel = c.shown[id].Key, true
+			c.showSelection()
+		}
+	}
+	c.list.OnUnselected = func(widget.ListItemID) {}
+	c.empty = widget.NewLabel("Checking the cache…")
+	c.empty.Alignment = fyne.TextAlignCenter
+	c.empty.Wrapping = fyne.TextWrapWord
+
+	c.selTitle = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	c.selTitle.Truncation = fyne.TextTruncateEllipsis
+	c.selInfo = widget.NewLabel("")
+	c.selInfo.Truncation = fyne.TextTruncateEllipsis
+	c.selStatus = widget.NewLabel("")
+	c.selStatus.Truncation = fyne.TextTruncateEllipsis
+	c.opBar = widget.NewProgressBar()
+	c.opBar.Hide()
+	c.verify = widget.NewButtonWithIcon("Verify", theme.ConfirmIcon(), func() { c.startVerify(c.sel, false) })
+	c.convert = widget.NewButtonWithIcon("Convert to raw", theme.MediaReplayIcon(), func() { c.startConvert(c.sel) })
+	c.reveal = widget.NewButtonWithIcon("Show in folder", theme.FolderOpenIcon(), func() { c.revealSelected() })
+	c.copyPath = widget.NewButtonWithIcon("Copy path", theme.ContentCopyIcon(), func() { c.copySelected() })
+	c.remove = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), func() { c.deleteSelected() })
+	c.remove.Importance = widget.DangerImportance
+	buttons := container.NewHBox(c.verify, c.convert, c.reveal, c.copyPath, layout.NewSpacer(), c.remove)
+	c.selPane = container.NewVBox(c.selTitle, c.selInfo, c.selStatus, c.opBar, buttons)
+	c.noSel = widget.NewLabel("Select an image to verify, convert, show, copy or delete it.")
+	c.selPane.Hide()
+
+	c.footer = widget.NewLabel("")
+	c.footer.Truncation = fyne.TextTruncateEllipsis
+	c.verifyAll = widget.NewButtonWithIcon("Verify all", theme.ConfirmIcon(), c.startVerifyAll)
+	c.prune = widget.NewButtonWithIcon("Prune…", theme.ContentRemoveIcon(), func() { u.showPrune(nil) })
+	refresh := widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), u.reloadCache)
+	footer := container.NewBorder(nil, nil, nil, container.NewHBox(c.verifyAll, c.prune, refresh), c.footer)
+
+	top := container.NewVBox(c.filter, header, widget.NewSeparator())
+	bottom := container.NewVBox(widget.NewSeparator(), container.NewStack(c.noSel, c.selPane), widget.NewSeparator(), footer)
+	c.content = container.NewBorder(top, bottom, nil, nil, container.NewStack(c.list, container.NewVBox(c.empty)))
+	return c
+}
+
+// setImages installs a new listing.
+func (c *cacheView) setImages(images []cache.Image, free int64) {
+	c.all = images
+	c.applyFilter()
+	total := cache.TotalBytes(images)
+	text := plural(len(images), "image", "images") + " · " + units.Bytes(total) + " in " + c.u.m.CacheDir()
+	if free >= 0 {
+		text += " · " + units.Bytes(free) + " free on that disk"
+	}
+	c.footer.SetText(text)
+	setEnabled(c.verifyAll, len(images) > 0 && !c.verifying)
+	setEnabled(c.prune, len(images) > 0)
+	if c.hasSel {
+		c.showSelection()
+	}
+}
+
+// setError shows why the cache could not be listed.
+func (c *cacheView) setError(msg string) {
+	c.all, c.shown = nil, nil
+	c.list.Refresh()
+	c.empty.SetText(msg)
+	c.empty.Show()
+}
+
+// applyFilter recomputes the visible rows.
+func (c *cacheView) applyFilter() {
+	q := c.filter.Text
+	c.shown = c.shown[:0]
+	c.index = make(map[cache.Key]int, len(c.all))
+	for _, im := range c.all {
+		if q == "" || matches(q, im.Distro, c.u.distroName(im.Distro), im.Version, im.Arch, im.Build, string(im.State)) {
+			c.index[im.Key] = len(c.shown)
+			c.shown = append(c.shown, im)
+		}
+	}
+	switch {
+	case len(c.all) == 0:
+		c.empty.SetText("The cache is empty. Images you download from the Catalog tab appear here.")
+	case len(c.shown) == 0:
+		c.empty.SetText("No cached image matches “" + q + "”.")
+	}
+	c.empty.Hidden = len(c.shown) > 0
+	c.u.stats.fullCache++
+	c.list.Refresh()
+	if i, ok := c.index[c.sel]; ok && c.hasSel {
+		c.list.Select(i)
+	}
+}
+
+// updateRow draws row id.
+func (c *cacheView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
+	if id < 0 || id >= len(c.shown) {
+		return
+	}
+	im := c.shown[id]
+	cells := o.(*fyne.Container).Objects
+	set := func(i int, s string, imp widget.Importance) { setLabel(cells[i].(*widget.Label), s, imp) }
+	set(0, c.u.imageTitle(im.Key), widget.MediumImportance)
+	set(1, orDash(im.Build), widget.MediumImportance)
+	state, imp := c.stateText(im)
+	set(2, state, imp)
+	set(3, units.Bytes(im.SizeBytes), widget.MediumImportance)
+	set(4, units.Age(c.u.opt.Now(), im.LastUsed), widget.MediumImportance)
+}
+
+// stateText is the State column: an operation in flight, else the last
+// outcome, else the state on disk.
+func (c *cacheView) stateText(im cache.Image) (string, widget.Importance) {
+	if op, ok := c.ops[im.Key]; ok {
+		if f := op.fraction(); f >= 0 {
+			return string(op.kind) + " " + itoa(int(f*100)) + "%", widget.HighImportance
+		}
+		return string(op.kind) + "…", widget.HighImportance
+	}
+	if r := c.results[im.Key]; r != "" {
+		if strings.HasPrefix(r, "verified") || strings.HasPrefix(r, "converted") {
+			return r, widget.SuccessImportance
+		}
+		return r, widget.DangerImportance
+	}
+	switch im.State {
+	case cache.StateReady:
+		if im.Meta != nil && im.Meta.DiskRaw != nil {
+			return "ready, with raw", widget.MediumImportance
+		}
+		return "ready", widget.MediumImportance
+	case cache.StatePartial:
+		return "partial", widget.WarningImportance
+	case cache.StateCorrupt:
+		return "damaged", widget.DangerImportance
+	}
+	return string(im.State), widget.MediumImportance
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// updateOps follows the cache operations in flight: only the rows whose
+// operation started, moved or ended are refreshed.
+func (c *cacheView) updateOps(ops map[cache.Key]opState) {
+	changed := map[cache.Key]bool{}
+	for k, o := range ops {
+		if old, ok := c.ops[k]; !ok || old != o {
+			changed[k] = true
+		}
+	}
+	for k := range c.ops {
+		if _, ok := ops[k]; !ok {
+			changed[k] = true
+		}
+	}
+	c.ops = ops
+	for k := range changed {
+		if i, ok := c.index[k]; ok {
+			c.u.stats.cacheRows++
+			c.list.RefreshItem(i)
+		}
+	}
+	if c.hasSel && changed[c.sel] {
+		c.showSelection()
+	}
+}
+
+// selected returns the selected image, if it is still listed.
+func (c *cacheView) selected() (cache.Image, bool) {
+	if !c.hasSel {
+		return cache.Image{}, false
+	}
+	for _, im := range c.all {
+		if im.Key == c.sel {
+			return im, true
+		}
+	}
+	return cache.Image{}, false
+}
+
+// Select selects a cached image by key; false when it is not listed.
+func (c *cacheView) Select(k cache.Key) bool {
+	i, ok := c.index[k]
+	if ok {
+		c.list.Select(i)
+		c.list.ScrollTo(i)
+	}
+	return ok
+}
+
+// showSelection fills the pane under the list for the selected image.
+func (c *cacheView) showSelection() {
+	im, ok := c.selected()
+	if !ok {
+		c.hasSel = false
+		c.selPane.Hide()
+		c.noSel.Show()
+		return
+	}
+	c.noSel.Hide()
+	c.selPane.Show()
+	c.selTitle.SetText(c.u.imageTitle(im.Key) + " · " + im.Path)
+	c.selInfo.SetText(describeImage(im))
+	op, busy := c.ops[im.Key]
+	switch {
+	case busy && op.kind == opVerify:
+		c.selStatus.SetText("Verifying: re-hashing every file and comparing it with the digest recorded at download…")
+	case busy && op.kind == opConvert:
+		c.selStatus.SetText("Converting the disk to raw with qemu-img…")
+	case busy:
+		c.selStatus.SetText("Deleting…")
+	case im.State != cache.StateReady:
+		c.selStatus.SetText(sentence(string(im.State) + ": " + im.Reason))
+	case c.results[im.Key] != "":
+		c.selStatus.SetText(sentence(c.results[im.Key]))
+	default:
+		c.selStatus.SetText("Verify re-hashes the files and compares them with the digests recorded at download.")
+	}
+	if busy {
+		c.opBar.Show()
+		if f := op.fraction(); f >= 0 {
+			c.opBar.SetValue(f)
+		} else {
+			c.opBar.SetValue(0)
+		}
+	} else {
+		c.opBar.Hide()
+	}
+	ready := im.State == cache.StateReady
+	hasRaw := im.Meta != nil && im.Meta.DiskRaw != nil
+	setEnabled(c.verify, ready && !busy)
+	setEnabled(c.convert, ready && !busy && !hasRaw && diskFormat(im) != "raw")
+	setEnabled(c.remove, !busy)
+	if hasRaw {
+		c.convert.SetText("Raw disk present")
+	} else {
+		c.convert.SetText("Convert to raw")
+	}
+}
+
+// describeImage lists an image's files and how they were proven.
+func describeImage(im cache.Image) string {
+	if im.Meta == nil {
+		return "No metadata yet: " + units.Bytes(im.SizeBytes) + " of transfers in progress or interrupted."
+	}
+	var files []string
+	for _, a := range im.Meta.Assets {
+		files = append(files, a.File+" ("+units.Bytes(a.Size)+")")
+	}
+	if r := im.Meta.DiskRaw; r != nil {
+		files = append(files, r.File+" ("+units.Bytes(r.Size)+")")
+	}
+	text := "Files: " + strings.Join(files, ", ")
+	if s := im.Meta.Signature; s != nil {
+		switch s.Status {
+		case core.SigVerified:
+			text += " · checksums signed, signature verified"
+		case core.SigUnsigned:
+			text += " · checksum over HTTPS; not signed upstream"
+		case core.SigUnchecked:
+			text += " · signature not checked (no key pinned)"
+		}
+	}
+	return text
+}
+
+// diskFormat is the cached disk's format.
+func diskFormat(im cache.Image) string {
+	if im.Meta == nil {
+		return ""
+	}
+	if a := im.Meta.Asset(cache.RoleDisk); a != nil {
+		return a.Format
+	}
+	return ""
+}
+
+// startVerify re-hashes image k in a goroutine. Problems open a dialog
+// unless quiet (Verify all reports them together).
+func (c *cacheView) startVerify(k cache.Key, quiet bool) (done <-chan verifyResult) {
+	u := c.u
+	ch := make(chan verifyResult, 1)
+	if !u.ops.start(k, opVerify) {
+		close(ch)
+		return ch
+	}
+	u.pokeTick()
+	go func() {
+		problems, err := u.m.Verify(u.ctx, k, func(d, t int64) { u.ops.progress(k, d, t) })
+		u.ops.end(k)
+		u.pokeTick()
+		ch <- verifyResult{key: k, problems: problems, err: err}
+		close(ch)
+		u.do(func() { c.verified(k, problems, err, quiet) })
+	}()
+	return ch
+}
+
+// verifyResult is the outcome of verifying one image.
+type verifyResult struct {
+	key      cache.Key
+	problems []string
+	err      error
+}
+
+// verified records a verify outcome and, unless quiet, reports trouble.
+func (c *cacheView) verified(k cache.Key, problems []string, err error, quiet bool) {
+	u := c.u
+	delete(c.ops, k) // ended; the next tick would say so too
+	switch {
+	case errors.Is(err, context.Canceled):
+		delete(c.results, k)
+	case err != nil:
+		c.results[k] = "verify failed"
+		if !quiet {
+			what, todo := explain(err, "Try again; if it keeps failing, delete the image and download it again.")
+			u.showMessage("Could not verify "+u.imageTitle(k), theme.ErrorIcon(), what, todo, nil)
+		}
+	case len(problems) > 0:
+		c.results[k] = plural(len(problems), "problem", "problems")
+		if !quiet {
+			u.showMessage(u.imageTitle(k)+" is damaged", theme.ErrorIcon(),
+				"Verification found: "+strings.Join(problems, "; ")+".",
+				"Delete the image and download it again from the Catalog tab; a pull only keeps files that match the published digests.", nil)
+		}
+	default:
+		c.results[k] = "verified just now"
+	}
+	if i, ok := c.index[k]; ok {
+		c.list.RefreshItem(i)
+	}
+	if c.hasSel && c.sel == k {
+		c.showSelection()
+	}
+}
+
+// startVerifyAll verifies every ready image, one after another, then sums
+// up in one dialog.
+func (c *cacheView) startVerifyAll() {
+	if c.verifying {
+		return
+	}
+	var keys []cache.Key
+	for _, im := range c.all {
+		if im.State == cache.StateReady {
+			keys = append(keys, im.Key)
+		}
+	}
+	if len(keys) == 0 {
+		c.u.showMessage("Nothing to verify", theme.InfoIcon(), "The cache holds no complete image.", "", nil)
+		return
+	}
+	c.verifying = true
+	c.verifyAll.Disable()
+	u := c.u
+	go func() {
+		var bad []string
+		for _, k := range keys {
+			r, ok := <-c.startVerify(k, true)
+			if !ok {
+				continue // already being verified or changed
+			}
+			if u.ctx.Err() != nil {
+				return
+			}
+			if r.err != nil || len(r.problems) > 0 {
+				bad = append(bad, u.imageTitle(k))
+			}
+		}
+		u.do(func() {
+			c.verifying = false
+			setEnabled(c.verifyAll, len(c.all) > 0)
+			if len(bad) == 0 {
+				msg := "All " + plural(len(keys), "image", "images") + " verified: every file matches the digest recorded when it was downloaded."
+				u.showMessage("Cache verified", theme.ConfirmIcon(), msg, "", nil)
+				return
+			}
+			u.showMessage("Some images are damaged", theme.ErrorIcon(),
+				itoa(len(bad))+" of "+plural(len(keys), "image", "images")+" failed verification: "+strings.Join(bad, ", ")+".",
+				"Select each one in the Cache tab for details, delete it, and download it again from the Catalog tab.", nil)
+		})
+	}()
+}
+
+// startConvert makes a raw disk beside image k in a goroutine.
+func (c *cacheView) startConvert(k cache.Key) {
+	u := c.u
+	if !u.ops.start(k, opConvert) {
+		return
+	}
+	u.pokeTick()
+	go func() {
+		_, err := u.m.Convert(u.ctx, k)
+		u.ops.end(k)
+		u.pokeTick()
+		u.do(func() {
+			delete(c.ops, k)
+			switch {
+			case errors.Is(err, context.Canceled):
+			case err != nil:
+				c.results[k] = "convert failed"
+				what, todo := explain(err, "Check the free space in the cache folder's disk and try again.")
+				u.showMessage("Could not convert "+u.imageTitle(k), theme.ErrorIcon(), what, todo, nil)
+			default:
+				c.results[k] = "converted to raw"
+			}
+			u.reloadCache()
+		})
+	}()
+}
+
+// revealSelected opens the selected image's folder in the file manager.
+func (c *cacheView) revealSelected() {
+	im, ok := c.selected()
+	if !ok {
+		return
+	}
+	u := c.u
+	go func() {
+		if err := u.opt.Reveal(im.Path); err != nil {
+			u.do(func() {
+				u.showMessage("Could not open the file manager", theme.ErrorIcon(), sentence(err.Error()),
+					"Open the folder yourself; its path is "+im.Path+" (Copy path puts it on the clipboard).", nil)
+			})
+		}
+	}()
+}
+
+// copySelected puts the selected image's folder path on the clipboard.
+func (c *cacheView) copySelected() {
+	im, ok := c.selected()
+	if !ok {
+		return
+	}
+	c.u.app.Clipboard().SetContent(im.Path)
+	c.selStatus.SetText("Copied " + im.Path + " to the clipboard.")
+}
+
+// deleteSelected asks, then deletes the selected image.
+func (c *cacheView) deleteSelected() {
+	im, ok := c.selected()
+	if !ok {
+		return
+	}
+	u := c.u
+	u.confirm("Delete "+u.imageTitle(im.Key)+"?",
+		"This removes "+units.Bytes(im.SizeBytes)+" from the cache ("+im.Path+"). You can download it again later.",
+		"Delete", func() { u.removeImage(im.Key) })
+}

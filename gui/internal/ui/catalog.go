@@ -1,0 +1,551 @@
+package ui
+
+import (
+	"slices"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"vmimages/core"
+	"vmimages/core/cache"
+	"vmimages/core/catalog"
+	"vmimages/core/config"
+	"vmimages/core/units"
+)
+
+// allArches is the arch filter's entry that hides nothing.
+const allArches = "All architectures"
+
+// catalogView lists what can be pulled — distro → version, filtered by a
+// search box and an architecture — and shows the chosen entry: what it
+// contains, how it boots, how it is verified, whether it is cached, and a
+// Download button.
+type catalogView struct {
+	u       *UI
+	content fyne.CanvasObject
+
+	search     *widget.Entry
+	archFilter *widget.Select
+	tree       *widget.Tree
+	noMatch    *widget.Label
+	children   map[string][]string // tree node → visible children
+	badges     map[string]string   // leaf → badge text shown
+
+	distro  *catalog.Distro
+	version *catalog.Version
+	info    core.EntryInfo
+
+	placeholder *fyne.Container
+	detail      *fyne.Container
+	title       *widget.Label
+	subtitle    *widget.Label
+	arch        *widget.Select
+	contains    *widget.Label
+	boot        *widget.Label
+	checksums   *widget.Label
+	support     *widget.Label
+	source      *widget.Label
+	state       *widget.Label
+	note        *widget.Label
+	noteKey     *widget.Label
+	raw         *widget.Check
+	rawTouched  bool
+	download    *widget.Button
+}
+
+// Tree node ids: "" is the root, "d:<distro>" a distro, "v:<distro>/<version>"
+// a version.
+func distroNode(id string) string       { return "d:" + id }
+func versionNode(id, ver string) string { return "v:" + id + "/" + ver }
+
+func newCatalogView(u *UI) *catalogView {
+	c := &catalogView{u: u, badges: map[string]string{}}
+
+	c.search = widget.NewEntry()
+	c.search.SetPlaceHolder("Search distributions and versions")
+	c.search.ActionItem = widget.NewIcon(theme.SearchIcon())
+	c.search.OnChanged = func(string) { c.filter() }
+
+	arches := []string{allArches}
+	for _, d := range u.m.Catalog().Distros {
+		for _, v := range d.Versions {
+			for _, a := range d.ArchList(v) {
+				if !slices.Contains(arches, a) {
+					arches = append(arches, a)
+				}
+			}
+		}
+	}
+	slices.Sort(arches[1:])
+	c.archFilter = widget.NewSelect(arches, func(string) { c.filter() })
+
+	c.tree = widget.NewTree(c.childUIDs, c.isBranch, c.createNode, c.updateNode)
+	c.tree.OnSelected = c.selected
+	c.tree.OnUnselected = func(string) {}
+	c.noMatch = widget.NewLabel("")
+	c.noMatch.Alignment = fyne.TextAlignCenter
+	c.noMatch.Wrapping = fyne.TextWrapWord
+	c.noMatch.Hide()
+
+	host := catalog.HostArch()
+	if slices.Contains(arches, host) {
+		c.archFilter.SetSelected(host)
+	} else {
+		c.archFilter.SetSelected(allArches)
+	}
+
+	archRow := container.NewBorder(nil, nil, widget.NewLabel("Architecture"), nil, c.archFilter)
+	left := container.NewBorder(container.NewVBox(c.search, archRow), nil, nil, nil,
+		container.NewStack(c.tree, container.NewVBox(c.noMatch)))
+
+	c.buildDetail()
+	right := container.NewStack(c.placeholder, container.NewVScroll(c.detail))
+	split := container.NewHSplit(left, right)
+	split.SetOffset(0.36)
+	c.content = split
+
+	c.filter()
+	c.tree.OpenAllBranches()
+	if roots := c.children[""]; len(roots) > 0 {
+		if d, _ := c.lookup(roots[0]); d != nil && d.Latest() != nil {
+			c.Select(d.ID, d.Latest().Version)
+		}
+	}
+	return c
+}
+
+// buildDetail makes the right-hand pane.
+func (c *catalogView) buildDetail() {
+	pick := widget.NewLabel("Choose an image on the left to see what it contains.")
+	pick.Importance = widget.LowImportance
+	c.placeholder = container.NewCenter(pick)
+
+	c.title = widget.NewLabel("")
+	c.title.SizeName = theme.SizeNameSubHeadingText
+	c.title.TextStyle.Bold = true
+	c.subtitle = wrapLabel("")
+	c.arch = widget.NewSelect(nil, func(string) { c.showState() })
+	value := func() *widget.Label { return wrapLabel("") }
+	c.contains, c.boot, c.checksums, c.support, c.source, c.state = value(), value(), value(), value(), value(), value()
+	c.source.Truncation = fyne.TextTruncateEllipsis
+	c.source.Wrapping = fyne.TextWrapOff
+	c.note = wrapLabel("")
+	c.raw = widget.NewCheck("Also convert the disk to raw (for Apple Virtualization, Cloud Hypervisor)", func(bool) { c.rawTouched = true })
+	c.download = widget.NewButtonWithIcon("Download", theme.DownloadIcon(), c.startDownload)
+	c.download.Importance = widget.HighImportance
+
+	key := func(s string) *widget.Label {
+		return widget.NewLabelWithStyle(s, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+	}
+	c.noteKey = key("Notes")
+	form := container.New(layout.NewFormLayout(),
+		key("Architecture"), container.NewHBox(c.arch),
+		key("Contains"), c.contains,
+		key("Boot"), c.boot,
+		key("Checksums"), c.checksums,
+		key("Supported until"), c.support,
+		key("Source"), c.source,
+		key("In the cache"), c.state,
+		c.noteKey, c.note,
+	)
+	c.detail = container.NewVBox(
+		c.title, c.subtitle, widget.NewSeparator(), form,
+		widget.NewSeparator(), c.raw, container.NewHBox(c.download),
+	)
+	c.detail.Hide()
+	c.resetRawDefault()
+}
+
+// resetRawDefault sets the raw check from the settings unless the user
+// changed it.
+func (c *catalogView) resetRawDefault() {
+	if c.rawTouched {
+		return
+	}
+	on := false
+	switch c.u.m.Config().Convert {
+	case config.ConvertAlways:
+		on = true
+	case config.ConvertNever:
+	default:
+		on = c.u.opt.GOOS == "darwin"
+	}
+	c.raw.SetChecked(on)
+	c.rawTouched = false
+}
+
+// filter recomputes which nodes the search and arch filter leave visible.
+func (c *catalogView) filter() {
+	if c.tree == nil {
+		return // during construction
+	}
+	q := c.search.Text
+	arch := c.archFilter.Selected
+	c.children = map[string][]string{}
+	var roots []string
+	for _, d := range c.u.m.Catalog().Distros {
+		var leaves []string
+		for _, v := range d.Versions {
+			if arch != allArches && arch != "" && !slices.Contains(d.ArchList(v), arch) {
+				continue
+			}
+			if !matches(q, d.ID, d.Name, v.Version, v.Codename) {
+				continue
+			}
+			leaves = append(leaves, versionNode(d.ID, v.Version))
+		}
+		if len(leaves) > 0 {
+			roots = append(roots, distroNode(d.ID))
+			c.children[distroNode(d.ID)] = leaves
+		}
+	}
+	c.children[""] = roots
+	c.noMatch.Hidden = len(roots) > 0
+	switch {
+	case len(roots) > 0:
+	case q != "":
+		c.noMatch.SetText("No image matches “" + q + "” for " + strings.ToLower(arch) + ".")
+	default:
+		c.noMatch.SetText("The catalog has no image for " + arch + ".")
+	}
+	c.noMatch.Refresh()
+	c.computeBadges()
+	c.tree.Refresh()
+	if q != "" {
+		c.tree.OpenAllBranches()
+	}
+	if c.version != nil {
+		c.showState()
+	}
+}
+
+func (c *catalogView) childUIDs(id widget.TreeNodeID) []widget.TreeNodeID { return c.children[id] }
+
+func (c *catalogView) isBranch(id widget.TreeNodeID) bool {
+	return id == "" || strings.HasPrefix(id, "d:")
+}
+
+func (c *catalogView) createNode(branch bool) fyne.CanvasObject {
+	name := widget.NewLabel("")
+	name.Truncation = fyne.TextTruncateEllipsis
+	if branch {
+		name.TextStyle.Bold = true
+		return container.NewStack(name)
+	}
+	badge := widget.NewLabel("")
+	badge.Alignment = fyne.TextAlignTrailing
+	badge.Truncation = fyne.TextTruncateEllipsis
+	return container.New(&columns{widths: []float32{60, 130}}, name, badge)
+}
+
+func (c *catalogView) updateNode(id widget.TreeNodeID, branch bool, o fyne.CanvasObject) {
+	objs := o.(*fyne.Container).Objects
+	name := objs[0].(*widget.Label)
+	d, v := c.lookup(id)
+	if d == nil {
+		return
+	}
+	if branch {
+		setText(name, d.Name)
+		return
+	}
+	text := v.Version
+	if v.Codename != "" && !strings.EqualFold(v.Codename, v.Version) {
+		text += " (" + v.Codename + ")"
+	}
+	if v.Preview {
+		text += " · preview"
+	}
+	setText(name, text)
+	b := c.badges[id]
+	imp := widget.HighImportance
+	switch {
+	case strings.HasPrefix(b, "ready"), strings.HasPrefix(b, "cached"):
+		imp = widget.SuccessImportance
+	case strings.HasPrefix(b, "partial"), strings.HasPrefix(b, "damaged"):
+		imp = widget.WarningImportance
+	}
+	setLabel(objs[1].(*widget.Label), b, imp)
+}
+
+// lookup finds the distro and version a node names.
+func (c *catalogView) lookup(id string) (*catalog.Distro, *catalog.Version) {
+	var did, ver string
+	switch {
+	case strings.HasPrefix(id, "d:"):
+		did = id[2:]
+	case strings.HasPrefix(id, "v:"):
+		did, ver, _ = strings.Cut(id[2:], "/")
+	default:
+		return nil, nil
+	}
+	d, err := c.u.m.Catalog().Distro(did)
+	if err != nil {
+		return nil, nil
+	}
+	if ver == "" {
+		return d, nil
+	}
+	for _, v := range d.Versions {
+		if v.Version == ver {
+			return d, v
+		}
+	}
+	return d, nil
+}
+
+// badgeArch is the arch whose cache state the tree shows: the filter's,
+// else the host's.
+func (c *catalogView) badgeArch() string {
+	if a := c.archFilter.Selected; a != allArches && a != "" {
+		return a
+	}
+	return ""
+}
+
+// badgeFor is the short status of a version in the tree.
+func (c *catalogView) badgeFor(d *catalog.Distro, v *catalog.Version) string {
+	arches := d.ArchList(v)
+	if a := c.badgeArch(); a != "" {
+		arches = []string{a}
+	}
+	best := ""
+	for _, a := range arches {
+		k := cache.Key{Distro: d.ID, Version: strings.ToLower(v.Version), Arch: a}
+		suffix := ""
+		if len(arches) > 1 {
+			suffix = " " + a
+		}
+		if s, ok := c.u.liveJobs[k]; ok {
+			if s.BytesTotal > 0 {
+				return "downloading " + itoa(int(s.Fraction()*100)) + "%"
+			}
+			return "downloading"
+		}
+		im, ok := c.u.imagesByKey[k]
+		switch {
+		case !ok:
+		case im.State == cache.StateReady:
+			if len(arches) > 1 {
+				best = "cached" + suffix
+			} else {
+				best = "ready"
+			}
+		case best == "" && im.State == cache.StatePartial:
+			best = "partial" + suffix
+		case best == "" && im.State == cache.StateCorrupt:
+			best = "damaged" + suffix
+		}
+	}
+	return best
+}
+
+// computeBadges recomputes every leaf's badge and returns the leaves whose
+// badge changed.
+func (c *catalogView) computeBadges() []string {
+	var changed []string
+	for _, root := range c.children[""] {
+		for _, leaf := range c.children[root] {
+			d, v := c.lookup(leaf)
+			if v == nil {
+				continue
+			}
+			b := c.badgeFor(d, v)
+			if c.badges[leaf] != b {
+				c.badges[leaf] = b
+				changed = append(changed, leaf)
+			}
+		}
+	}
+	return changed
+}
+
+// updateJobs follows live jobs: badges and the chosen entry's state.
+func (c *catalogView) updateJobs() {
+	for _, leaf := range c.computeBadges() {
+		c.tree.RefreshItem(leaf)
+	}
+	if c.version != nil {
+		c.showState()
+	}
+}
+
+// updateCached follows a new cache listing.
+func (c *catalogView) updateCached() { c.updateJobs() }
+
+// selected shows the entry of a tapped version; tapping a distro opens or
+// closes it.
+func (c *catalogView) selected(id widget.TreeNodeID) {
+	d, v := c.lookup(id)
+	if v == nil {
+		if d != nil {
+			if c.tree.IsBranchOpen(id) {
+				c.tree.CloseBranch(id)
+			} else {
+				c.tree.OpenBranch(id)
+			}
+			c.tree.Unselect(id)
+		}
+		return
+	}
+	c.show(d, v)
+}
+
+// Select shows distro id, version ver (a name, codename or "latest").
+func (c *catalogView) Select(id, ver string) bool {
+	d, err := c.u.m.Catalog().Distro(id)
+	if err != nil {
+		return false
+	}
+	v, err := d.Version(ver)
+	if err != nil {
+		return false
+	}
+	c.tree.OpenBranch(distroNode(d.ID))
+	c.tree.Select(versionNode(d.ID, v.Version))
+	c.tree.ScrollTo(distroNode(d.ID)) // the distro's name stays in view
+	c.show(d, v)
+	return true
+}
+
+// show fills the detail pane for (d, v).
+func (c *catalogView) show(d *catalog.Distro, v *catalog.Version) {
+	c.distro, c.version = d, v
+	c.info = c.u.m.Describe(d, v)
+	c.title.SetText(d.Name + " " + v.Version)
+	var sub []string
+	if v.Codename != "" && !strings.EqualFold(v.Codename, v.Version) {
+		sub = append(sub, "Codename “"+v.Codename+"”")
+	}
+	if d.Latest() == v {
+		sub = append(sub, "the newest release (“latest”)")
+	}
+	if v.Preview {
+		sub = append(sub, "a preview release, which “latest” never picks")
+	}
+	c.subtitle.SetText(strings.Join(sub, " · "))
+	c.subtitle.Hidden = len(sub) == 0
+
+	arches := d.ArchList(v)
+	c.arch.Options = arches
+	want := c.archFilter.Selected
+	if !slices.Contains(arches, want) {
+		want = catalog.HostArch()
+	}
+	if !slices.Contains(arches, want) {
+		want = arches[0]
+	}
+	c.arch.Selected = want
+	c.arch.Refresh()
+
+	c.contains.SetText(describeContents(c.info))
+	switch c.info.Boot {
+	case catalog.BootDirectKernel:
+		c.boot.SetText("Direct kernel boot: hand the kernel and initramfs to the hypervisor, with the disk as root. The disk also boots through firmware.")
+	default:
+		c.boot.SetText("Firmware boot: the disk boots through UEFI or BIOS; there is no separate kernel.")
+	}
+	c.checksums.SetText(sentence(c.info.SignatureNote))
+	if v.EOL != "" {
+		c.support.SetText(v.EOL)
+	} else {
+		c.support.SetText("not recorded")
+	}
+	c.source.SetText(d.Base)
+	c.note.SetText(sentence(d.Note))
+	c.noteKey.Hidden = d.Note == ""
+	c.note.Hidden = d.Note == ""
+	if c.info.DiskFormat == "raw" {
+		c.raw.SetChecked(false)
+		c.raw.Disable()
+	} else {
+		c.raw.Enable()
+	}
+	c.placeholder.Hide()
+	c.detail.Show()
+	c.showState()
+	c.detail.Refresh()
+}
+
+// key is the cache key of the chosen entry at the chosen arch.
+func (c *catalogView) key() cache.Key {
+	return cache.Key{Distro: c.distro.ID, Version: strings.ToLower(c.version.Version), Arch: c.arch.Selected}
+}
+
+// showState says whether the chosen entry is cached, and labels the button.
+func (c *catalogView) showState() {
+	if c.version == nil {
+		return
+	}
+	k := c.key()
+	text, button, enabled := "", "Download", true
+	if s, ok := c.u.liveJobs[k]; ok {
+		text = "Downloading: " + describeProgress(s)
+		button, enabled = "Downloading…", false
+	} else if !c.u.listed {
+		text = "Checking the cache…"
+	} else if im, ok := c.u.imagesByKey[k]; !ok {
+		text = "Not in the cache."
+	} else {
+		switch im.State {
+		case cache.StateReady:
+			text = "Ready: build " + im.Build + ", " + units.Bytes(im.SizeBytes) + " on disk, last used " + units.Age(c.u.opt.Now(), im.LastUsed) + "."
+			if im.Meta != nil && im.Meta.DiskRaw != nil {
+				text = strings.TrimSuffix(text, ".") + "; raw disk included."
+			}
+			button = "Check for update"
+		case cache.StatePartial:
+			text = "Partly downloaded (" + units.Bytes(im.SizeBytes) + "). Resume continues where it stopped."
+			button = "Resume download"
+		case cache.StateConverting:
+			text = "Converting to raw."
+			enabled = false
+		default:
+			text = "Damaged (" + im.Reason + "). Download fetches it again."
+		}
+	}
+	setText(c.state, text)
+	setButtonText(c.download, button)
+	if enabled {
+		c.download.Enable()
+	} else {
+		c.download.Disable()
+	}
+}
+
+// startDownload pulls the chosen entry.
+func (c *catalogView) startDownload() {
+	if c.version == nil {
+		return
+	}
+	k := c.key()
+	c.download.Disable()
+	c.download.SetText("Starting…")
+	c.u.pull(refOf(k), core.PullOptions{Raw: c.raw.Checked})
+}
+
+// describeContents lists an entry's files for people.
+func describeContents(info core.EntryInfo) string {
+	var parts []string
+	for _, role := range []string{catalog.RoleKernel, catalog.RoleInitramfs, catalog.RoleDisk} {
+		if !slices.Contains(info.Roles, role) {
+			continue
+		}
+		p := role
+		if role == catalog.RoleDisk && info.DiskFormat != "" {
+			p = "disk (" + info.DiskFormat + ")"
+		}
+		if slices.Contains(info.Optional, role) {
+			p += ", when published"
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) == 0 {
+		return "nothing listed"
+	}
+	return sentence(strings.Join(parts, "; "))
+}
