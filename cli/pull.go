@@ -189,6 +189,7 @@ func (v *barView) show(s core.Snapshot) {
 			progressbar.OptionSetDescription(s.Title),
 			progressbar.OptionShowBytes(true),
 			progressbar.OptionShowTotalBytes(true),
+			progressbar.OptionShowCount(),
 			progressbar.OptionSetWidth(30),
 			progressbar.OptionThrottle(200*time.Millisecond),
 			progressbar.OptionSetPredictTime(true),
