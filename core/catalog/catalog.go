@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -300,12 +301,24 @@ func (d *Distro) VersionNames() []string {
 	return out
 }
 
-// Latest is the newest release that is not a preview: the highest numbered
-// one, or the first listed when none is numbered (rolling distros).
-func (d *Distro) Latest() *Version {
+// Latest is the newest supported release: the highest numbered one that
+// is not a preview and has not passed its end-of-life date, or the first
+// listed when none is numbered (rolling distros). When every release is
+// past its end of life, the newest of them is still the answer.
+func (d *Distro) Latest() *Version { return d.LatestAt(time.Now()) }
+
+// LatestAt is Latest as of the given time.
+func (d *Distro) LatestAt(now time.Time) *Version {
+	if v := d.newest(func(v *Version) bool { return !v.Preview && !v.EndedBy(now) }); v != nil {
+		return v
+	}
+	return d.newest(func(v *Version) bool { return !v.Preview })
+}
+
+func (d *Distro) newest(ok func(*Version) bool) *Version {
 	var best *Version
 	for _, v := range d.Versions {
-		if v.Preview {
+		if !ok(v) {
 			continue
 		}
 		switch {
@@ -316,6 +329,16 @@ func (d *Distro) Latest() *Version {
 		}
 	}
 	return best
+}
+
+// EndedBy reports whether the release's end-of-life date is before now.
+// An unknown or unreadable date never ends.
+func (v *Version) EndedBy(now time.Time) bool {
+	if v.EOL == "" {
+		return false
+	}
+	t, err := time.Parse(time.DateOnly, v.EOL)
+	return err == nil && now.After(t.Add(24*time.Hour))
 }
 
 // Version finds a version by name, codename or "latest".
