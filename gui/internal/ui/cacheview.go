@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -18,7 +19,7 @@ import (
 
 // cacheColumns are the widths of the cache list's columns after the first
 // (Image): Build, State, Size, Last used.
-var cacheColumns = []float32{180, 150, 150, 90, 110}
+var cacheColumns = []float32{180, 150, 220, 90, 110}
 
 // cacheView lists the cached images with size, state, build and last use,
 // and acts on the selected one: verify, convert to raw, reveal, copy path,
@@ -47,10 +48,12 @@ type cacheView struct {
 	convert   *widget.Button
 	reveal    *widget.Button
 	copyPath  *widget.Button
+	update    *widget.Button // "Update to <build>" when upstream has one
 	remove    *widget.Button
 	selPane   *fyne.Container
 	noSel     *widget.Label
 	footer    *widget.Label
+	updLine   *widget.Label // the last update check's trouble or news, one line
 	verifyAll *widget.Button
 	prune     *widget.Button
 	verifying bool // Verify all is running
@@ -104,9 +107,12 @@ func newCacheView(u *UI) *cacheView {
 	c.convert = widget.NewButtonWithIcon("Convert to raw", theme.MediaReplayIcon(), func() { c.startConvert(c.sel) })
 	c.reveal = widget.NewButtonWithIcon("Show in folder", theme.FolderOpenIcon(), func() { c.revealSelected() })
 	c.copyPath = widget.NewButtonWithIcon("Copy path", theme.ContentCopyIcon(), func() { c.copySelected() })
+	c.update = widget.NewButtonWithIcon("Update", theme.DownloadIcon(), func() { c.updateSelected() })
+	c.update.Importance = widget.HighImportance
+	c.update.Hide()
 	c.remove = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), func() { c.deleteSelected() })
 	c.remove.Importance = widget.DangerImportance
-	buttons := container.NewHBox(c.verify, c.convert, c.reveal, c.copyPath, layout.NewSpacer(), c.remove)
+	buttons := container.NewHBox(c.verify, c.convert, c.reveal, c.copyPath, c.update, layout.NewSpacer(), c.remove)
 	c.selPane = container.NewVBox(c.selTitle, c.selInfo, c.selStatus, c.opBar, buttons)
 	c.noSel = widget.NewLabel("Select an image to verify, convert, show, copy or delete it.")
 	c.selPane.Hide()
@@ -116,7 +122,11 @@ func newCacheView(u *UI) *cacheView {
 	c.verifyAll = widget.NewButtonWithIcon("Verify all", theme.ConfirmIcon(), c.startVerifyAll)
 	c.prune = widget.NewButtonWithIcon("Prune…", theme.ContentRemoveIcon(), func() { u.showPrune(nil) })
 	refresh := widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), u.reloadCache)
-	footer := container.NewBorder(nil, nil, nil, container.NewHBox(c.verifyAll, c.prune, refresh), c.footer)
+	c.updLine = widget.NewLabel("")
+	c.updLine.Truncation = fyne.TextTruncateEllipsis
+	c.updLine.SizeName = theme.SizeNameCaptionText
+	c.updLine.Hide()
+	footer := container.NewBorder(nil, c.updLine, nil, container.NewHBox(c.verifyAll, c.prune, refresh), c.footer)
 
 	top := container.NewVBox(c.filter, header, widget.NewSeparator())
 	bottom := container.NewVBox(widget.NewSeparator(), container.NewStack(c.noSel, c.selPane), widget.NewSeparator(), footer)
@@ -199,6 +209,19 @@ func (c *cacheView) stateText(im cache.Image) (string, widget.Importance) {
 		}
 		return string(op.kind) + "…", widget.HighImportance
 	}
+	text, imp := c.diskState(im)
+	if up, ok := c.u.updateFor(im.Key); ok {
+		text += " · update " + up.Latest
+		if imp != widget.DangerImportance {
+			imp = widget.WarningImportance
+		}
+	}
+	return text, imp
+}
+
+// diskState is the State column without operations and updates: the last
+// outcome, else the state on disk.
+func (c *cacheView) diskState(im cache.Image) (string, widget.Importance) {
 	if r := c.results[im.Key]; r != "" {
 		if strings.HasPrefix(r, "verified") || strings.HasPrefix(r, "converted") {
 			return r, widget.SuccessImportance
@@ -240,7 +263,7 @@ func (c *cacheView) updateOps(ops map[cache.Key]opState) {
 			changed[k] = true
 		}
 	}
-	c.ops = ops
+	c.ops = maps.Clone(ops) // the ticker keeps ops to compare with the next tick's
 	for k := range changed {
 		if i, ok := c.index[k]; ok {
 			c.u.stats.cacheRows++
@@ -250,6 +273,36 @@ func (c *cacheView) updateOps(ops map[cache.Key]opState) {
 	if c.hasSel && changed[c.sel] {
 		c.showSelection()
 	}
+}
+
+// updatesChanged follows an update check: the State column, the selected
+// image's Update button and the footer's update line.
+func (c *cacheView) updatesChanged() {
+	c.list.Refresh() // rows only redraw the labels that changed
+	line, imp := c.u.upd.errLine, widget.WarningImportance
+	if line == "" {
+		if n := len(c.u.pendingUpdates()); n > 0 {
+			line, imp = plural(n, "image has", "images have")+" a newer build upstream: select one and press Update, or update it from the Catalog tab.", widget.MediumImportance
+		}
+	}
+	setLabel(c.updLine, line, imp)
+	setVisible(c.updLine, line != "")
+	if c.hasSel {
+		c.showSelection()
+	}
+}
+
+// updateSelected pulls the newer build of the selected image.
+func (c *cacheView) updateSelected() {
+	im, ok := c.selected()
+	if !ok {
+		return
+	}
+	if _, ok := c.u.updateFor(im.Key); !ok {
+		return
+	}
+	c.update.Disable()
+	c.u.pullUpdate(im.Key, false)
 }
 
 // selected returns the selected image, if it is still listed.
@@ -289,6 +342,7 @@ func (c *cacheView) showSelection() {
 	c.selTitle.SetText(c.u.imageTitle(im.Key) + " · " + im.Path)
 	c.selInfo.SetText(describeImage(im))
 	op, busy := c.ops[im.Key]
+	up, upd := c.u.updateFor(im.Key)
 	switch {
 	case busy && op.kind == opVerify:
 		c.selStatus.SetText("Verifying: re-hashing every file and comparing it with the digest recorded at download…")
@@ -298,6 +352,8 @@ func (c *cacheView) showSelection() {
 		c.selStatus.SetText("Deleting…")
 	case im.State != cache.StateReady:
 		c.selStatus.SetText(sentence(string(im.State) + ": " + im.Reason))
+	case upd:
+		c.selStatus.SetText(updateLabel(up) + " Update fetches it; build " + im.Build + " stays until the new one is verified.")
 	case c.results[im.Key] != "":
 		c.selStatus.SetText(sentence(c.results[im.Key]))
 	default:
@@ -318,6 +374,12 @@ func (c *cacheView) showSelection() {
 	setEnabled(c.verify, ready && !busy)
 	setEnabled(c.convert, ready && !busy && !hasRaw && diskFormat(im) != "raw")
 	setEnabled(c.remove, !busy)
+	_, pulling := c.u.liveJobs[im.Key]
+	setVisible(c.update, upd)
+	if upd {
+		setButtonText(c.update, "Update to "+up.Latest)
+		setEnabled(c.update, !busy && !pulling)
+	}
 	if hasRaw {
 		c.convert.SetText("Raw disk present")
 	} else {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"slices"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 	"vmimages/core/cache"
 	"vmimages/core/catalog"
 	"vmimages/core/config"
+	"vmimages/core/discover"
 	"vmimages/core/units"
 )
 
@@ -35,6 +37,12 @@ type catalogView struct {
 	children   map[string][]string // tree node → visible children
 	badges     map[string]string   // leaf → badge text shown
 
+	refresh     *widget.Button // asks upstream for new releases
+	refreshLine *widget.Label  // what the last refresh found
+	sourceLine  *widget.Label  // where the catalog comes from
+	refreshing  bool
+	left        *fyne.Container // the tree's pane, laid out again when its lines change
+
 	distro  *catalog.Distro
 	version *catalog.Version
 	info    core.EntryInfo
@@ -55,7 +63,17 @@ type catalogView struct {
 	raw         *widget.Check
 	rawTouched  bool
 	download    *widget.Button
+	action      catalogAction // what download does now
 }
+
+// catalogAction is what the detail pane's main button does.
+type catalogAction int
+
+const (
+	actDownload catalogAction = iota // pull (or resume) the entry
+	actUpdate                        // pull the newer build upstream
+	actCheck                         // look upstream for a newer build
+)
 
 // Tree node ids: "" is the root, "d:<distro>" a distro, "v:<distro>/<version>"
 // a version.
@@ -70,18 +88,8 @@ func newCatalogView(u *UI) *catalogView {
 	c.search.ActionItem = widget.NewIcon(theme.SearchIcon())
 	c.search.OnChanged = func(string) { c.filter() }
 
-	arches := []string{allArches}
-	for _, d := range u.m.Catalog().Distros {
-		for _, v := range d.Versions {
-			for _, a := range d.ArchList(v) {
-				if !slices.Contains(arches, a) {
-					arches = append(arches, a)
-				}
-			}
-		}
-	}
-	slices.Sort(arches[1:])
-	c.archFilter = widget.NewSelect(arches, func(string) { c.filter() })
+	c.archFilter = widget.NewSelect(nil, func(string) { c.filter() })
+	arches := c.setArchChoices()
 
 	c.tree = widget.NewTree(c.childUIDs, c.isBranch, c.createNode, c.updateNode)
 	c.tree.OnSelected = c.selected
@@ -98,9 +106,17 @@ func newCatalogView(u *UI) *catalogView {
 		c.archFilter.SetSelected(allArches)
 	}
 
-	archRow := container.NewBorder(nil, nil, widget.NewLabel("Architecture"), nil, c.archFilter)
-	left := container.NewBorder(container.NewVBox(c.search, archRow), nil, nil, nil,
+	c.refresh = widget.NewButtonWithIcon("Refresh catalog", theme.ViewRefreshIcon(), c.startRefresh)
+	c.refreshLine = wrapLabel("")
+	c.refreshLine.Hide()
+	c.sourceLine = wrapLabel("")
+	c.sourceLine.SizeName = theme.SizeNameCaptionText
+	c.showSource()
+
+	archRow := container.NewBorder(nil, nil, widget.NewLabel("Architecture"), c.refresh, c.archFilter)
+	left := container.NewBorder(container.NewVBox(c.search, archRow), container.NewVBox(c.refreshLine, c.sourceLine), nil, nil,
 		container.NewStack(c.tree, container.NewVBox(c.noMatch)))
+	c.left = left
 
 	c.buildDetail()
 	right := container.NewStack(c.placeholder, container.NewVScroll(c.detail))
@@ -116,6 +132,25 @@ func newCatalogView(u *UI) *catalogView {
 		}
 	}
 	return c
+}
+
+// setArchChoices fills the arch filter with every arch the catalog has,
+// keeping the choice, and returns them.
+func (c *catalogView) setArchChoices() []string {
+	arches := []string{allArches}
+	for _, d := range c.u.m.Catalog().Distros {
+		for _, v := range d.Versions {
+			for _, a := range d.ArchList(v) {
+				if !slices.Contains(arches, a) {
+					arches = append(arches, a)
+				}
+			}
+		}
+	}
+	slices.Sort(arches[1:])
+	c.archFilter.Options = arches
+	c.archFilter.Refresh()
+	return arches
 }
 
 // buildDetail makes the right-hand pane.
@@ -264,6 +299,8 @@ func (c *catalogView) updateNode(id widget.TreeNodeID, branch bool, o fyne.Canva
 	b := c.badges[id]
 	imp := widget.HighImportance
 	switch {
+	case strings.HasPrefix(b, "update"):
+		imp = widget.WarningImportance
 	case strings.HasPrefix(b, "ready"), strings.HasPrefix(b, "cached"):
 		imp = widget.SuccessImportance
 	case strings.HasPrefix(b, "partial"), strings.HasPrefix(b, "damaged"):
@@ -327,9 +364,17 @@ func (c *catalogView) badgeFor(d *catalog.Distro, v *catalog.Version) string {
 			return "downloading"
 		}
 		im, ok := c.u.imagesByKey[k]
+		_, update := c.u.updateFor(k)
 		switch {
 		case !ok:
+		case update:
+			if !strings.HasPrefix(best, "update") {
+				best = "update" + suffix // a newer build upstream outranks the rest
+			}
 		case im.State == cache.StateReady:
+			if strings.HasPrefix(best, "update") {
+				break
+			}
 			if len(arches) > 1 {
 				best = "cached" + suffix
 			} else {
@@ -364,8 +409,12 @@ func (c *catalogView) computeBadges() []string {
 	return changed
 }
 
-// updateJobs follows live jobs: badges and the chosen entry's state.
+// updateJobs follows live jobs: badges and the chosen entry's state. While
+// a refresh changes the catalog it waits: rebuild then does it.
 func (c *catalogView) updateJobs() {
+	if c.refreshing {
+		return
+	}
 	for _, leaf := range c.computeBadges() {
 		c.tree.RefreshItem(leaf)
 	}
@@ -483,6 +532,7 @@ func (c *catalogView) showState() {
 	}
 	k := c.key()
 	text, button, enabled := "", "Download", true
+	c.action = actDownload
 	if s, ok := c.u.liveJobs[k]; ok {
 		text = "Downloading: " + describeProgress(s)
 		button, enabled = "Downloading…", false
@@ -497,7 +547,18 @@ func (c *catalogView) showState() {
 			if im.Meta != nil && im.Meta.DiskRaw != nil {
 				text = strings.TrimSuffix(text, ".") + "; raw disk included."
 			}
-			button = "Check for update"
+			switch up, ok := c.u.updateFor(k); {
+			case ok:
+				text += " " + updateLabel(up)
+				button, c.action = "Update to "+up.Latest, actUpdate
+			case c.u.upd.checking:
+				button, enabled = "Checking for updates…", false
+			default:
+				if note := c.u.updateNoteFor(k); note != "" {
+					text += " " + note
+				}
+				button, c.action = "Check for update", actCheck
+			}
 		case cache.StatePartial:
 			text = "Partly downloaded (" + units.Bytes(im.SizeBytes) + "). Resume continues where it stopped."
 			button = "Resume download"
@@ -510,6 +571,13 @@ func (c *catalogView) showState() {
 	}
 	setText(c.state, text)
 	setButtonText(c.download, button)
+	icon := theme.DownloadIcon()
+	if c.action == actCheck || button == "Checking for updates…" {
+		icon = theme.ViewRefreshIcon()
+	}
+	if c.download.Icon == nil || c.download.Icon.Name() != icon.Name() {
+		c.download.SetIcon(icon)
+	}
 	if enabled {
 		c.download.Enable()
 	} else {
@@ -517,15 +585,125 @@ func (c *catalogView) showState() {
 	}
 }
 
-// startDownload pulls the chosen entry.
+// startDownload does what the main button says: pull the chosen entry,
+// pull its newer build, or look upstream for one.
 func (c *catalogView) startDownload() {
 	if c.version == nil {
 		return
 	}
 	k := c.key()
 	c.download.Disable()
-	c.download.SetText("Starting…")
-	c.u.pull(refOf(k), core.PullOptions{Raw: c.raw.Checked})
+	switch c.action {
+	case actCheck:
+		c.download.SetText("Checking for updates…")
+		c.u.checkUpdateOf(k)
+	case actUpdate:
+		c.download.SetText("Starting…")
+		c.u.pullUpdate(k, c.raw.Checked)
+	default:
+		c.download.SetText("Starting…")
+		c.u.pull(refOf(k), core.PullOptions{Raw: c.raw.Checked})
+	}
+}
+
+// startRefresh asks the distributions which releases exist now, in a
+// goroutine, then rebuilds the tree and says what changed.
+func (c *catalogView) startRefresh() {
+	if c.refreshing {
+		return
+	}
+	c.refreshing = true
+	c.refresh.Disable()
+	c.refresh.SetText("Refreshing…")
+	setLabel(c.refreshLine, "Asking the distributions for new releases…", widget.MediumImportance)
+	c.refreshLine.Show()
+	c.left.Refresh()
+	u := c.u
+	go func() {
+		u.netMu.Lock() // the refresh changes the catalog an update check reads
+		res, err := u.m.RefreshCatalog(u.ctx)
+		u.netMu.Unlock()
+		if u.ctx.Err() != nil {
+			return
+		}
+		u.do(func() { c.refreshed(res, err) })
+	}()
+}
+
+// refreshed shows a catalog refresh's outcome.
+func (c *catalogView) refreshed(res core.RefreshResult, err error) {
+	c.refreshing = false
+	c.refresh.SetText("Refresh catalog")
+	c.refresh.Enable()
+	c.rebuild(res.Changes.Added)
+	c.showSource()
+	text, imp := refreshSummary(res, err)
+	setLabel(c.refreshLine, text, imp)
+	c.refreshLine.Show()
+	c.left.Refresh() // the lines' heights changed
+}
+
+// refreshSummary says what a refresh found, in a line or two.
+func refreshSummary(res core.RefreshResult, err error) (string, widget.Importance) {
+	if err != nil && res.Source.Refreshed.IsZero() && len(res.Changes.Added) == 0 {
+		what, _ := explain(err, "")
+		return "Could not refresh the catalog: " + what, widget.DangerImportance
+	}
+	if res.Offline {
+		return "No distribution answered; using " + sourceText(res.Source) + ".", widget.WarningImportance
+	}
+	text, imp := "No new releases upstream.", widget.MediumImportance
+	if len(res.Changes.Added) > 0 {
+		text, imp = "New: "+strings.Join(res.Changes.Added, ", "), widget.SuccessImportance
+	}
+	if n := len(res.Changes.Updated); n > 0 {
+		text = strings.TrimSuffix(text, ".") + " · " + plural(n, "release", "releases") + " with new support dates"
+	}
+	if len(res.Failed) > 0 {
+		var names []string
+		for _, e := range res.Failed {
+			var se *discover.SourceError
+			if errors.As(e, &se) && !slices.Contains(names, se.Distro) {
+				names = append(names, se.Distro)
+			}
+		}
+		if len(names) == 0 {
+			names = []string{plural(len(res.Failed), "distribution", "distributions")}
+		}
+		text = strings.TrimSuffix(text, ".") + " · no answer from " + strings.Join(names, ", ") + "; what was found before stays"
+	}
+	if err != nil {
+		what, _ := explain(err, "")
+		text = strings.TrimSuffix(text, ".") + " · " + what
+		imp = widget.WarningImportance
+	}
+	return text, imp
+}
+
+// rebuild follows a catalog that changed: the arch filter, the tree (the
+// distros that gained releases open) and the chosen entry.
+func (c *catalogView) rebuild(added []string) {
+	c.setArchChoices()
+	c.filter()
+	for _, a := range added {
+		if id, _, ok := strings.Cut(a, " "); ok {
+			c.tree.OpenBranch(distroNode(id))
+		}
+	}
+	if c.version != nil {
+		c.show(c.distro, c.version)
+	}
+}
+
+// showSource says where the catalog comes from.
+func (c *catalogView) showSource() {
+	setText(c.sourceLine, "Using "+sourceText(c.u.m.CatalogSource())+".")
+}
+
+// sourceText describes a catalog source without the command-line hint.
+func sourceText(s core.CatalogSource) string {
+	text, _, _ := strings.Cut(s.String(), " (run '")
+	return text
 }
 
 // describeContents lists an entry's files for people.

@@ -66,12 +66,12 @@ func newMirror(t *testing.T, diskSize int) (*mirrortest.Server, []byte) {
 }
 
 // newHarness opens a Manager over a fresh cache (or o.CacheDir) and the
-// mirror, and attaches a UI in a test window.
-func newHarness(t *testing.T, srv *mirrortest.Server, mutate func(o *core.Options)) *harness {
+// mirror, and attaches a UI in a test window; ui changes the UI's options.
+func newHarness(t *testing.T, srv *mirrortest.Server, mutate func(o *core.Options), ui ...func(o *Options)) *harness {
 	t.Helper()
-	h := newShell(t)
+	h := newShell(t, ui...)
 	h.srv = srv
-	o := core.Options{CacheDir: t.TempDir(), Version: "test", Mirrors: map[string]string{}}
+	o := testOptions(t)
 	if srv != nil {
 		o.Mirrors["debian"] = srv.URL + "/debian/"
 		o.Mirrors["centos-stream"] = srv.URL + "/centos/"
@@ -90,13 +90,21 @@ func newHarness(t *testing.T, srv *mirrortest.Server, mutate func(o *core.Option
 	return h
 }
 
-// newShell makes the app, the window and a UI without a Manager.
-func newShell(t *testing.T) *harness {
+// testOptions are a Manager's options for a test: a fresh cache, and
+// retries that do not wait, so that a mirror that fails fails at once.
+func testOptions(t testing.TB) core.Options {
+	return core.Options{CacheDir: t.TempDir(), Version: "test", Mirrors: map[string]string{},
+		Backoff: func(int) time.Duration { return time.Millisecond }}
+}
+
+// newShell makes the app, the window and a UI without a Manager; ui
+// changes the UI's options.
+func newShell(t *testing.T, ui ...func(o *Options)) *harness {
 	t.Helper()
 	h := &harness{t: t, q: make(chan func(), 10000)}
 	h.app = test.NewTempApp(t)
 	h.win = test.NewTempWindow(t, widget.NewLabel(""))
-	h.u = New(h.app, h.win, Options{
+	opt := Options{
 		Do:       func(fn func()) { h.q <- fn },
 		Tick:     20 * time.Millisecond,
 		TrayHost: func() bool { h.mu.Lock(); defer h.mu.Unlock(); return h.trayHost },
@@ -108,7 +116,11 @@ func newShell(t *testing.T) *harness {
 		},
 		Quit: func() { h.mu.Lock(); h.quits++; h.mu.Unlock() },
 		GOOS: "linux",
-	})
+	}
+	for _, f := range ui {
+		f(&opt)
+	}
+	h.u = New(h.app, h.win, opt)
 	h.win.SetContent(h.u.Content())
 	h.win.Resize(fyne.NewSize(1000, 700))
 	t.Cleanup(h.u.Close)

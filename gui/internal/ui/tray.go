@@ -122,8 +122,17 @@ func (t *trayMenu) items() ([]*fyne.MenuItem, string) {
 	if u.listed {
 		cacheLabel = "Cache: " + units.Bytes(cache.TotalBytes(u.images)) + " in " + plural(len(u.images), "image", "images")
 	}
+	items = append(items, fyne.NewMenuItem(cacheLabel, show("cache")))
+	if ups := u.pendingUpdates(); len(ups) > 0 {
+		label := "Updates: " + plural(len(ups), "image has a newer build", "images have newer builds")
+		items = append(items, fyne.NewMenuItem(label, func() {
+			show("cache")()
+			if now := u.pendingUpdates(); len(now) > 0 {
+				u.cv.Select(now[0]) // the first one, with its Update button
+			}
+		}))
+	}
 	items = append(items,
-		fyne.NewMenuItem(cacheLabel, show("cache")),
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Verify cache", func() {
 			show("cache")()

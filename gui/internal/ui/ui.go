@@ -9,6 +9,13 @@
 // hands its result back through Options.Do. A ticker reads every job's
 // Snapshot a few times a second and updates the rows that changed in one
 // call to Options.Do.
+//
+// Update checks (core.Manager.CheckUpdates) run after the first cache
+// listing, after every finished pull, every Options.UpdateEvery and when
+// the catalog's "Check for update" asks, one at a time; what they find lives
+// on Fyne's thread and shows as badges in the cache and catalog views and a
+// line in the tray menu. A check and a catalog refresh never run together:
+// the refresh changes the catalog the check reads.
 package ui
 
 import (
@@ -57,6 +64,10 @@ type Options struct {
 	// NoNotifications turns desktop notifications off, for a desktop
 	// without a session bus to send them on.
 	NoNotifications bool
+	// UpdateEvery is how often the cached images are checked for newer
+	// builds upstream, besides once after the first cache listing and after
+	// every finished pull; 0 means 6 hours, negative never.
+	UpdateEvery time.Duration
 }
 
 // UI is the window's content and the tray menu over one Manager.
@@ -97,6 +108,7 @@ type UI struct {
 	settingsErr string         // why settings cannot be saved, if so
 	hintedTray  bool           // the "still running in the tray" note was sent
 	wantCached  *cache.Key     // select this image in the Cache tab once listed
+	upd         updateState    // what the last update check found
 
 	poke        chan struct{}
 	tickBusy    atomic.Bool
@@ -108,7 +120,8 @@ type UI struct {
 	unsub       func()
 	loopDone    chan struct{}
 	reloadMu    sync.Mutex
-	reloadN     int // generation of cache listings, to drop stale ones
+	reloadN     int        // generation of cache listings, to drop stale ones
+	netMu       sync.Mutex // one update check or catalog refresh at a time
 
 	// stats count row refreshes, for tests that check the UI does no more
 	// work per tick than needed.
@@ -141,6 +154,9 @@ func New(a fyne.App, w fyne.Window, opt Options) *UI {
 	if opt.GOOS == "" {
 		opt.GOOS = runtime.GOOS
 	}
+	if opt.UpdateEvery == 0 {
+		opt.UpdateEvery = updateCheckEvery
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	u := &UI{
 		app: a, win: w, opt: opt, ctx: ctx, stop: stop,
@@ -149,6 +165,7 @@ func New(a fyne.App, w fyne.Window, opt Options) *UI {
 		notified:  map[int]bool{},
 		poke:      make(chan struct{}, 1),
 		ops:       opTable{m: map[cache.Key]*opState{}},
+		upd:       newUpdateState(),
 	}
 	u.loading = widget.NewLabel("Opening the cache…")
 	u.loading.Alignment = fyne.TextAlignCenter
@@ -247,6 +264,9 @@ func (u *UI) Attach(m *core.Manager) {
 	u.unsub = m.Subscribe(u.pokeTick)
 	u.loopDone = make(chan struct{})
 	go u.loop()
+	if u.opt.UpdateEvery > 0 {
+		go u.updateLoop(u.opt.UpdateEvery)
+	}
 	u.reloadCache()
 	u.tray.rebuild(true)
 	if u.opt.OnAttach != nil {
@@ -379,7 +399,7 @@ func (u *UI) sameAsLastTick(snaps []jobSnap, ops map[cache.Key]opState) bool {
 // apply brings every view up to date with one tick's data.
 func (u *UI) apply(snaps []jobSnap, ops map[cache.Key]opState) {
 	u.stats.ticks++
-	ended := false
+	ended, pulled := false, false
 	live := map[cache.Key]core.Snapshot{}
 	active := 0
 	for _, js := range snaps {
@@ -394,6 +414,7 @@ func (u *UI) apply(snaps []jobSnap, ops map[cache.Key]opState) {
 		}
 		u.notified[s.ID] = true
 		ended = true
+		pulled = pulled || s.Phase == core.PhaseDone
 		u.announce(s)
 	}
 	u.liveJobs = live
@@ -411,6 +432,9 @@ func (u *UI) apply(snaps []jobSnap, ops map[cache.Key]opState) {
 	u.tray.rebuild(false)
 	if ended {
 		u.reloadCache()
+	}
+	if pulled {
+		u.checkUpdates() // the cache changed: what is new upstream may too
 	}
 }
 
@@ -486,6 +510,9 @@ func (u *UI) setImages(images []cache.Image, free int64) {
 	u.dl.setImages()
 	u.cat.updateCached()
 	u.tray.rebuild(false)
+	if u.upd.started == 0 {
+		u.checkUpdates() // the first look upstream, once the cache is known
+	}
 }
 
 // pull starts a pull in a goroutine and asks for a prompt progress update.
