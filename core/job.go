@@ -138,7 +138,7 @@ func (m *Manager) Pull(ctx context.Context, ref catalog.Ref, opts PullOptions) *
 		Title: ref.Distro + " " + ref.Version}
 	if k, err := m.Key(ref); err == nil {
 		j.snap.Key = k
-		if d, derr := m.cat.Distro(ref.Distro); derr == nil {
+		if d, derr := m.Catalog().Distro(ref.Distro); derr == nil {
 			j.snap.Title = d.Name + " " + k.Version + " " + k.Arch
 		}
 		m.mu.Lock()

@@ -144,8 +144,13 @@ func (m *Manager) Close() {
 }
 
 // Catalog is the catalog in use, overlays and mirrors applied. Treat it as
-// read-only.
-func (m *Manager) Catalog() *catalog.Catalog { return m.cat }
+// read-only: a catalog refresh replaces it with a new one rather than
+// changing it, so a caller may keep using the one it got.
+func (m *Manager) Catalog() *catalog.Catalog {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cat
+}
 
 // CatalogProblems lists overlay files that were skipped.
 func (m *Manager) CatalogProblems() []catalog.Problem { return m.problems }
@@ -236,7 +241,7 @@ func (m *Manager) List(ctx context.Context) ([]cache.Image, error) {
 
 // Key resolves a ref to its cache key without the network.
 func (m *Manager) Key(ref catalog.Ref) (cache.Key, error) {
-	_, v, arch, err := m.cat.Lookup(ref)
+	_, v, arch, err := m.Catalog().Lookup(ref)
 	if err != nil {
 		return cache.Key{}, err
 	}

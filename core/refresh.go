@@ -65,7 +65,7 @@ type RefreshResult struct {
 // and says what changed. Distributions that fail keep what the previous
 // refresh found for them.
 func (m *Manager) RefreshCatalog(ctx context.Context) (RefreshResult, error) {
-	s, errs := discover.Refresh(ctx, m.dl, m.cat, m.now())
+	s, errs := discover.Refresh(ctx, m.dl, m.Catalog(), m.now())
 	if ctx.Err() != nil {
 		return RefreshResult{}, ctx.Err()
 	}
@@ -90,8 +90,11 @@ func (m *Manager) RefreshCatalog(ctx context.Context) (RefreshResult, error) {
 	if err := s.Save(path); err != nil {
 		return res, fmt.Errorf("storing the catalog refresh: %w", err)
 	}
-	res.Changes = discover.ApplyChanges(m.cat, s)
+	// Apply to a copy and swap it in: readers keep a consistent catalog.
+	next := m.Catalog().Clone()
+	res.Changes = discover.ApplyChanges(next, s)
 	m.mu.Lock()
+	m.cat = next
 	m.source = CatalogSource{Refreshed: s.Taken, Added: append(m.source.Added, res.Changes.Added...)}
 	res.Source = m.source
 	m.mu.Unlock()

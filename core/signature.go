@@ -46,7 +46,7 @@ type Resolution struct {
 // signatures. Where a distribution signs, a bad or missing signature is an
 // error wrapping ErrIntegrity, returned before any image byte moves.
 func (m *Manager) Resolve(ctx context.Context, ref catalog.Ref) (*Resolution, error) {
-	res, err := m.cat.Resolve(ctx, m.dl, ref)
+	res, err := m.Catalog().Resolve(ctx, m.dl, ref)
 	if err != nil {
 		return nil, err
 	}

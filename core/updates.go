@@ -16,10 +16,22 @@ type Update struct {
 	Latest  string    `json:"latest"`
 }
 
+// UpdateError is a cached image whose upstream could not be checked.
+type UpdateError struct {
+	Key cache.Key
+	Err error
+}
+
+func (e *UpdateError) Error() string { return fmt.Sprintf("%s: %v", e.Key, e.Err) }
+
+// Unwrap returns the cause.
+func (e *UpdateError) Unwrap() error { return e.Err }
+
 // CheckUpdates resolves every ready cached image upstream and returns those
 // whose build differs from the cached one. Images that cannot be resolved
 // (a distro no longer in the catalog, a network error) are reported
-// together in the error, after the others were checked.
+// together in the error, one *UpdateError each, after the others were
+// checked.
 func (m *Manager) CheckUpdates(ctx context.Context) ([]Update, error) {
 	images, err := m.cache.List(ctx)
 	if err != nil {
@@ -31,9 +43,9 @@ func (m *Manager) CheckUpdates(ctx context.Context) ([]Update, error) {
 		if im.State != cache.StateReady || im.Meta == nil {
 			continue
 		}
-		res, err := m.cat.Resolve(ctx, m.dl, catalog.Ref{Distro: im.Distro, Version: im.Version, Arch: im.Arch})
+		res, err := m.Catalog().Resolve(ctx, m.dl, catalog.Ref{Distro: im.Distro, Version: im.Version, Arch: im.Arch})
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", im.Key, err))
+			errs = append(errs, &UpdateError{Key: im.Key, Err: err})
 			continue
 		}
 		if changed(im.Meta, res) {

@@ -546,3 +546,20 @@ func withSlash(s string) string {
 	}
 	return s + "/"
 }
+
+// Clone copies the catalog deeply enough that changing a distro's or a
+// version's fields, or adding versions, leaves the original untouched
+// (specs are shared: they are never changed in place).
+func (c *Catalog) Clone() *Catalog {
+	out := &Catalog{Distros: make([]*Distro, len(c.Distros))}
+	for i, d := range c.Distros {
+		dc := *d
+		dc.Versions = make([]*Version, len(d.Versions))
+		for j, v := range d.Versions {
+			vc := *v
+			dc.Versions[j] = &vc
+		}
+		out.Distros[i] = &dc
+	}
+	return out
+}
