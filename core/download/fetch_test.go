@@ -995,3 +995,16 @@ func TestFreeSpace(t *testing.T) {
 		t.Errorf("freeSpace = %d, %v", n, err)
 	}
 }
+
+func TestFetchSmallRetriesAreBounded(t *testing.T) {
+	srv := newTestServer(t, []byte("x"))
+	srv.forever = &fault{status: 503}
+	c := testClient(Options{Retries: 10})
+	_, err := c.FetchSmall(testContext(t), srv.url(), 1024)
+	if !errors.Is(err, ErrHTTPStatus) {
+		t.Fatalf("err %v", err)
+	}
+	if gets, _, _ := srv.counts(); gets != maxSmallRetries+1 {
+		t.Errorf("server saw %d GETs, want %d: small documents give up sooner than transfers", gets, maxSmallRetries+1)
+	}
+}

@@ -33,7 +33,7 @@ func (c *Client) FetchSmall(ctx context.Context, url string, limit int64) ([]byt
 		if !errors.As(err, &rt) {
 			return nil, err
 		}
-		if failures++; failures > c.opts.Retries {
+		if failures++; failures > min(c.opts.Retries, maxSmallRetries) {
 			return nil, fmt.Errorf("%w (gave up after %d attempts)", rt.err, failures)
 		}
 		if err := sleep(ctx, max(c.opts.Backoff(failures), rt.after)); err != nil {
@@ -41,6 +41,11 @@ func (c *Client) FetchSmall(ctx context.Context, url string, limit int64) ([]byt
 		}
 	}
 }
+
+// maxSmallRetries bounds retries of small documents: someone is usually
+// waiting for a resolve, and a dead server should be reported in seconds
+// (1+2+4 s with the default backoff), not after half a minute.
+const maxSmallRetries = 3
 
 func (c *Client) getSmall(ctx context.Context, url string, limit int64) ([]byte, error) {
 	actx, cancel := context.WithCancelCause(ctx)
