@@ -201,14 +201,7 @@ func runVerify(ctx context.Context, r *runner, pos []string) error {
 }
 
 func runRemove(ctx context.Context, r *runner, pos []string) error {
-	if err := needArgs("rm", pos, 2, "DISTRO VERSION"); err != nil {
-		return err
-	}
-	m, err := r.manager(ctx)
-	if err != nil {
-		return err
-	}
-	k, err := m.Key(catalog.Ref{Distro: pos[0], Version: pos[1], Arch: r.o.arch})
+	m, k, err := r.imageArgs(ctx, "rm", pos)
 	if err != nil {
 		return err
 	}
@@ -288,14 +281,7 @@ func runPrune(ctx context.Context, r *runner, pos []string) error {
 }
 
 func runConvert(ctx context.Context, r *runner, pos []string) error {
-	if err := needArgs("convert", pos, 2, "DISTRO VERSION"); err != nil {
-		return err
-	}
-	m, err := r.manager(ctx)
-	if err != nil {
-		return err
-	}
-	k, err := m.Key(catalog.Ref{Distro: pos[0], Version: pos[1], Arch: r.o.arch})
+	m, k, err := r.imageArgs(ctx, "convert", pos)
 	if err != nil {
 		return err
 	}
@@ -318,4 +304,18 @@ func timePtr(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// imageArgs reads DISTRO VERSION (and --arch) into a cache key, without the
+// network.
+func (r *runner) imageArgs(ctx context.Context, cmd string, pos []string) (*core.Manager, cache.Key, error) {
+	if err := needArgs(cmd, pos, 2, "DISTRO VERSION"); err != nil {
+		return nil, cache.Key{}, err
+	}
+	m, err := r.manager(ctx)
+	if err != nil {
+		return nil, cache.Key{}, err
+	}
+	k, err := m.Key(catalog.Ref{Distro: pos[0], Version: pos[1], Arch: r.o.arch})
+	return m, k, err
 }

@@ -7,23 +7,25 @@ import (
 	"strings"
 	"time"
 
+	"vmimages/core/cache"
 	"vmimages/core/catalog"
 	"vmimages/core/download"
 	"vmimages/core/manifest"
 	"vmimages/core/trust"
 )
 
-// Signature statuses, as shown in resolve --json, list --json and the GUI.
+// Signature statuses, as shown in resolve --json, list --json and the GUI;
+// the same words the cache records.
 const (
 	// SigVerified: every manifest the image's digests came from carries a
 	// valid signature by a pinned key of the distribution.
-	SigVerified = "verified"
+	SigVerified = cache.SignatureVerified
 	// SigUnsigned: the distribution signs nothing; the digests were read
 	// over HTTPS.
-	SigUnsigned = "unsigned"
+	SigUnsigned = cache.SignatureUnsigned
 	// SigUnchecked: the distribution signs, but no key for it is pinned,
 	// so the signature was not checked.
-	SigUnchecked = "unchecked"
+	SigUnchecked = cache.SignatureUnchecked
 )
 
 // SignatureInfo says how an image's manifests were authenticated.
