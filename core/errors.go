@@ -3,8 +3,11 @@ package core
 import (
 	"errors"
 	"fmt"
+	"net"
 
 	"vmimages/core/cache"
+	"vmimages/core/catalog"
+	"vmimages/core/config"
 	"vmimages/core/download"
 	"vmimages/core/manifest"
 	"vmimages/core/qemuimg"
@@ -59,9 +62,31 @@ func Explain(err error) string {
 		hint = "another vmimages process is using this image; wait for it to finish"
 	case errors.Is(err, ErrNotCached):
 		hint = "see 'vmimages list' for what is cached"
+	case errors.Is(err, config.ErrInvalid):
+		hint = "fix that line of the settings file, or remove it to use the default"
+	case errors.Is(err, catalog.ErrNoBuild):
+		hint = "the upstream folder holds no image this catalog entry recognises; its layout may have changed (try 'vmimages catalog --refresh', or check your mirror)"
+	case isStatus(err, 404):
+		hint = "the server does not have that file: the mirror may be incomplete or the upstream layout changed (try 'vmimages catalog --refresh')"
+	case isNetwork(err):
+		hint = "check the network connection, and the mirror URL if you set one (--mirror, VMIMAGES_MIRROR_<DISTRO>, [mirrors] in the settings file)"
 	}
 	if hint != "" {
 		return fmt.Sprintf("%s\n  → %s", msg, hint)
 	}
 	return msg
+}
+
+func isStatus(err error, code int) bool {
+	var se *download.StatusError
+	return errors.As(err, &se) && se.Code == code
+}
+
+// isNetwork reports a failure to reach a server at all (refused, no route,
+// name not found, timed out).
+func isNetwork(err error) bool {
+	var ne net.Error
+	var oe *net.OpError
+	var de *net.DNSError
+	return errors.As(err, &oe) || errors.As(err, &de) || (errors.As(err, &ne) && ne.Timeout())
 }

@@ -78,7 +78,12 @@ type FetchError struct {
 	Err error
 }
 
-func (e *FetchError) Error() string { return fmt.Sprintf("fetching %s: %v", e.URL, e.Err) }
+func (e *FetchError) Error() string {
+	if strings.Contains(e.Err.Error(), e.URL) {
+		return e.Err.Error() // the cause already names the URL
+	}
+	return fmt.Sprintf("fetching %s: %v", e.URL, e.Err)
+}
 
 // Unwrap returns the cause.
 func (e *FetchError) Unwrap() error { return e.Err }

@@ -14,15 +14,16 @@ import (
 )
 
 // explain turns an error into two sentences for people: what happened and
-// what to do. The core's own advice (core.Explain) wins; errors it has none
-// for get advice that fits the window, else fallback.
+// what to do. Advice worded for the window (Settings, Retry) wins; then the
+// core's own (core.Explain, worded for both fronts); else fallback.
 func explain(err error, fallback string) (what, todo string) {
 	if err == nil {
 		return "", ""
 	}
-	what, todo, _ = strings.Cut(core.Explain(err), "\n  → ")
+	what, coreTodo, _ := strings.Cut(core.Explain(err), "\n  → ")
+	todo = advice(err)
 	if todo == "" {
-		todo = advice(err)
+		todo = coreTodo
 	}
 	if todo == "" {
 		todo = fallback
@@ -35,7 +36,7 @@ func explainPull(err error) (what, todo string) {
 	return explain(err, "Press Retry to try again; what was already downloaded is kept.")
 }
 
-// advice is advice for errors core.Explain leaves without any.
+// advice is advice worded for the window; "" leaves it to core.Explain.
 func advice(err error) string {
 	var se *download.StatusError
 	var ue *url.Error
