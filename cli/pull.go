@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -35,8 +38,8 @@ func runPull(ctx context.Context, r *runner, pos []string) error {
 	if err != nil {
 		if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 			s := job.Snapshot()
-			fmt.Fprintf(r.env.Stderr, "vmimages: interrupted; %s of %s kept in the cache. Run the same command again to resume:\n  vmimages pull %s %s --arch %s\n",
-				units.Bytes(s.BytesDone), units.Bytes(s.BytesTotal), pos[0], pos[1], s.Key.Arch)
+			fmt.Fprintf(r.env.Stderr, "vmimages: interrupted; %s of %s kept in the cache. Run the same command again to resume:\n  vmimages pull %s %s --arch %s%s\n",
+				units.Bytes(s.BytesDone), units.Bytes(s.BytesTotal), pos[0], pos[1], s.Key.Arch, r.globalFlags())
 			return errInterrupted
 		}
 		return err
@@ -209,4 +212,29 @@ func (v *barView) finish(s core.Snapshot) {
 		}
 		fmt.Fprintln(v.w)
 	}
+}
+
+// globalFlags repeats the global flags the user gave, for a command to copy.
+func (r *runner) globalFlags() string {
+	var b strings.Builder
+	if r.g.cacheDir != "" {
+		fmt.Fprintf(&b, " --cache-dir %s", shellQuote(r.g.cacheDir))
+	}
+	if r.g.config != "" {
+		fmt.Fprintf(&b, " --config %s", shellQuote(r.g.config))
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.g.mirrors)) {
+		fmt.Fprintf(&b, " --mirror %s", shellQuote(k+"="+r.g.mirrors[k]))
+	}
+	return b.String()
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./:=@%+,", c))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
