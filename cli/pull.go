@@ -134,13 +134,14 @@ type lineView struct {
 	w     io.Writer
 	last  time.Time
 	phase core.Phase
+	retry string
 }
 
 func (v *lineView) show(s core.Snapshot) {
-	if s.Phase == v.phase && time.Since(v.last) < progressEvery {
+	if s.Phase == v.phase && s.Retrying == v.retry && time.Since(v.last) < progressEvery {
 		return
 	}
-	v.phase, v.last = s.Phase, time.Now()
+	v.phase, v.retry, v.last = s.Phase, s.Retrying, time.Now()
 	line := fmt.Sprintf("%s: %s", s.Title, s.Phase)
 	if t := progressText(s); t != "" {
 		line += " " + t
@@ -156,6 +157,9 @@ func (v *lineView) finish(s core.Snapshot) {
 
 func progressText(s core.Snapshot) string {
 	if s.BytesTotal <= 0 && s.BytesDone == 0 {
+		if s.Retrying != "" {
+			return "(retrying: " + s.Retrying + ")"
+		}
 		return ""
 	}
 	out := units.Bytes(s.BytesDone) + " / " + units.Bytes(s.BytesTotal)
@@ -173,12 +177,17 @@ func progressText(s core.Snapshot) string {
 
 // barView draws a terminal progress bar.
 type barView struct {
-	w   io.Writer
-	bar *progressbar.ProgressBar
-	max int64
+	w     io.Writer
+	bar   *progressbar.ProgressBar
+	max   int64
+	retry string
 }
 
 func (v *barView) show(s core.Snapshot) {
+	if s.Retrying != "" && s.Retrying != v.retry && v.bar == nil {
+		fmt.Fprintf(v.w, "%s: retrying: %s\n", s.Title, s.Retrying)
+	}
+	v.retry = s.Retrying
 	if s.Phase != core.PhaseDownloading && s.Phase != core.PhaseVerifying || s.BytesTotal == 0 {
 		if v.bar != nil {
 			v.bar.Describe(s.Title + " " + string(s.Phase))

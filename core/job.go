@@ -310,13 +310,17 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 			return img, nil
 		}
 	}
-	j.update(func(s *Snapshot) { s.Phase = PhaseResolving; s.Err = nil })
-	res, err := m.Resolve(ctx, j.ref)
+	j.update(func(s *Snapshot) { s.Phase = PhaseResolving; s.Err = nil; s.Retrying = "" })
+	rctx := download.WithRetryNotice(ctx, func(cause error) {
+		j.update(func(s *Snapshot) { s.Retrying = cause.Error() })
+	})
+	res, err := m.Resolve(rctx, j.ref)
 	if err != nil {
 		return nil, err
 	}
 	key := cache.Key{Distro: res.Distro, Version: res.Version, Arch: res.Arch}
 	j.update(func(s *Snapshot) {
+		s.Retrying = ""
 		s.Key, s.Build = key, res.Build
 		s.Title = res.DistroName + " " + res.Version + " " + res.Arch
 		s.Assets = make([]AssetProgress, len(res.Assets))

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -359,5 +360,42 @@ func TestPullUpdate(t *testing.T) {
 	}
 	if updates, _ := m.CheckUpdates(context.Background()); len(updates) != 0 {
 		t.Errorf("after the update, CheckUpdates = %+v", updates)
+	}
+}
+
+func TestResolveRetryShowsInSnapshot(t *testing.T) {
+	srv, _ := debianMirror(t)
+	seen := make(chan struct{})
+	var calls atomic.Int32
+	srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, "/SHA512SUMS") {
+			return false
+		}
+		if calls.Add(1) == 1 {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return true
+		}
+		<-seen // hold the retry until the test saw the notice
+		return false
+	})
+	m := newManager(t, map[string]string{"debian": srv.URL + "/debian/"}, nil)
+	j := m.Pull(context.Background(), catalog.Ref{Distro: "debian", Version: "12", Arch: "x86_64"}, PullOptions{})
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(j.Snapshot().Retrying, "503") {
+		if time.Now().After(deadline) {
+			close(seen)
+			t.Fatalf("snapshot never said why resolving retries: %+v", j.Snapshot())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if p := j.Snapshot().Phase; p != PhaseResolving {
+		t.Errorf("phase %s, want resolving", p)
+	}
+	close(seen)
+	if _, err := wait(t, j); err != nil {
+		t.Fatal(err)
+	}
+	if s := j.Snapshot(); s.Retrying != "" {
+		t.Errorf("retry notice kept after success: %q", s.Retrying)
 	}
 }

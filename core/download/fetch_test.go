@@ -1008,3 +1008,16 @@ func TestFetchSmallRetriesAreBounded(t *testing.T) {
 		t.Errorf("server saw %d GETs, want %d: small documents give up sooner than transfers", gets, maxSmallRetries+1)
 	}
 }
+
+func TestFetchSmallRetryNotice(t *testing.T) {
+	srv := newTestServer(t, []byte("x"))
+	srv.faults = []fault{{status: 503}, {status: 502}}
+	var causes []string
+	ctx := WithRetryNotice(testContext(t), func(err error) { causes = append(causes, err.Error()) })
+	if _, err := testClient(Options{Retries: 3}).FetchSmall(ctx, srv.url(), 1024); err != nil {
+		t.Fatal(err)
+	}
+	if len(causes) != 2 || !strings.Contains(causes[0], "503") || !strings.Contains(causes[1], "502") {
+		t.Errorf("retry notices = %q, want the 503 then the 502", causes)
+	}
+}

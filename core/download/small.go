@@ -36,10 +36,21 @@ func (c *Client) FetchSmall(ctx context.Context, url string, limit int64) ([]byt
 		if failures++; failures > min(c.opts.Retries, maxSmallRetries) {
 			return nil, fmt.Errorf("%w (gave up after %d attempts)", rt.err, failures)
 		}
+		if notify, ok := ctx.Value(retryKey{}).(func(error)); ok {
+			notify(rt.err)
+		}
 		if err := sleep(ctx, max(c.opts.Backoff(failures), rt.after)); err != nil {
 			return nil, fmt.Errorf("fetch %s: %w", url, err)
 		}
 	}
+}
+
+type retryKey struct{}
+
+// WithRetryNotice returns a context under which FetchSmall calls notice with
+// the cause before each retry, so a front can say why a resolve is slow.
+func WithRetryNotice(ctx context.Context, notice func(cause error)) context.Context {
+	return context.WithValue(ctx, retryKey{}, notice)
 }
 
 // maxSmallRetries bounds retries of small documents: someone is usually
