@@ -56,8 +56,13 @@ func LoadOptions(configPath, cacheDir string, mirrors map[string]string) (Option
 	if err != nil {
 		return Options{}, err
 	}
-	// Overlays live beside the settings file, so --config moves them too.
-	o := Options{Config: cfg, ConfigPath: configPath, OverlayDir: filepath.Join(filepath.Dir(configPath), "catalog.d"),
+	// Overlays live in $XDG_CONFIG_HOME/vmimages/catalog.d; a settings
+	// file given elsewhere (--config) brings its own catalog.d when it has one.
+	overlays := config.OverlayDir()
+	if beside := filepath.Join(filepath.Dir(configPath), "catalog.d"); isDir(beside) {
+		overlays = beside
+	}
+	o := Options{Config: cfg, ConfigPath: configPath, OverlayDir: overlays,
 		Mirrors: map[string]string{}, SoftMirrors: map[string]string{}}
 	o.CacheDir = cfg.CacheDir
 	if v := os.Getenv("VMIMAGES_CACHE_DIR"); v != "" {
@@ -94,4 +99,9 @@ func (o Options) cacheRoot() string {
 		return o.CacheDir
 	}
 	return cache.DefaultRoot()
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"vmimages/core/config"
 )
 
 func TestLoadOptionsPrecedence(t *testing.T) {
@@ -74,5 +76,21 @@ func TestBadSoftMirrorIsAProblemNotAnError(t *testing.T) {
 	}
 	if d, _ := m.Catalog().Distro("debian"); d.Base != "https://d.example/debian/" {
 		t.Errorf("the good soft mirror was not applied: %s", d.Base)
+	}
+}
+
+func TestOverlayDirFollowsAnExplicitSettingsFile(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "elsewhere.toml")
+	o, err := LoadOptions(cfg, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.OverlayDir != config.OverlayDir() {
+		t.Errorf("no catalog.d beside the file: overlays from %q, want the XDG one %q", o.OverlayDir, config.OverlayDir())
+	}
+	os.Mkdir(filepath.Join(dir, "catalog.d"), 0o755)
+	if o, _ = LoadOptions(cfg, "", nil); o.OverlayDir != filepath.Join(dir, "catalog.d") {
+		t.Errorf("catalog.d beside the file: overlays from %q", o.OverlayDir)
 	}
 }
