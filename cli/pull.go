@@ -141,6 +141,9 @@ func (v *lineView) show(s core.Snapshot) {
 	if s.Phase == v.phase && s.Retrying == v.retry && time.Since(v.last) < progressEvery {
 		return
 	}
+	if s.Phase == core.PhaseDownloading && progressText(s) == "" {
+		return // wait for the first bytes: a downloading line carries numbers
+	}
 	v.phase, v.retry, v.last = s.Phase, s.Retrying, time.Now()
 	line := fmt.Sprintf("%s: %s", s.Title, s.Phase)
 	if t := progressText(s); t != "" {
