@@ -32,11 +32,15 @@ type distroJSON struct {
 }
 
 type versionJSON struct {
-	Version  string   `json:"version"`
-	Codename string   `json:"codename"` // "" when none; the key is in the contract
-	Arches   []string `json:"arches"`
-	Assets   []string `json:"assets"`
-	EOL      string   `json:"eol,omitempty"`
+	Version string `json:"version"`
+	// Supported is false once the release is past its end of life or
+	// upstream says so; Preview marks one "latest" never picks.
+	Supported bool     `json:"supported"`
+	Preview   bool     `json:"preview,omitempty"`
+	Codename  string   `json:"codename"` // "" when none; the key is in the contract
+	Arches    []string `json:"arches"`
+	Assets    []string `json:"assets"`
+	EOL       string   `json:"eol,omitempty"`
 }
 
 func runCatalog(ctx context.Context, r *runner, pos []string) error {
@@ -73,6 +77,7 @@ func runCatalog(ctx context.Context, r *runner, pos []string) error {
 		}
 		for _, v := range d.Versions {
 			dj.Versions = append(dj.Versions, versionJSON{Version: v.Version, Codename: v.Codename,
+				Supported: v.Supported(time.Now()), Preview: v.Preview,
 				Arches: d.ArchList(v), Assets: d.AssetRoles(v), EOL: v.EOL})
 		}
 		doc.Distros = append(doc.Distros, dj)
@@ -85,8 +90,13 @@ func runCatalog(ctx context.Context, r *runner, pos []string) error {
 	for _, d := range doc.Distros {
 		for _, v := range d.Versions {
 			ver := v.Version
-			if v.Version == d.Latest {
+			switch {
+			case v.Version == d.Latest:
 				ver += " (latest)"
+			case v.Preview:
+				ver += " (preview)"
+			case !v.Supported:
+				ver += " (end of life)"
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, ver, dash(v.Codename),
 				strings.Join(v.Arches, ","), strings.Join(v.Assets, "+"), d.Boot, signedWord(d.Signature))

@@ -131,8 +131,12 @@ type Version struct {
 	Arches   []string `toml:"arches" json:"arches"`
 	// Keys overrides the distro's signing keys for this release.
 	Keys []string `toml:"keys" json:"-"`
-	// Preview marks a release that "latest" never picks.
+	// Preview marks a release that "latest" never picks (not yet
+	// released, or found upstream without a word on its support).
 	Preview bool `toml:"preview" json:"preview,omitempty"`
+	// Unsupported marks a release its distribution no longer supports;
+	// "latest" skips it too. It can still be pulled.
+	Unsupported bool `toml:"unsupported" json:"unsupported,omitempty"`
 	// EOL is the end-of-life date, YYYY-MM-DD, when known.
 	EOL string `toml:"eol" json:"eol,omitempty"`
 	Spec
@@ -309,7 +313,7 @@ func (d *Distro) Latest() *Version { return d.LatestAt(time.Now()) }
 
 // LatestAt is Latest as of the given time.
 func (d *Distro) LatestAt(now time.Time) *Version {
-	if v := d.newest(func(v *Version) bool { return !v.Preview && !v.EndedBy(now) }); v != nil {
+	if v := d.newest(func(v *Version) bool { return !v.Preview && !v.Unsupported && !v.EndedBy(now) }); v != nil {
 		return v
 	}
 	return d.newest(func(v *Version) bool { return !v.Preview })
@@ -330,6 +334,10 @@ func (d *Distro) newest(ok func(*Version) bool) *Version {
 	}
 	return best
 }
+
+// Supported reports whether the release is still supported at now: not
+// marked unsupported and not past its end-of-life date.
+func (v *Version) Supported(now time.Time) bool { return !v.Unsupported && !v.EndedBy(now) }
 
 // EndedBy reports whether the release's end-of-life date is before now.
 // An unknown or unreadable date never ends.

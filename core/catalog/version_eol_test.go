@@ -35,3 +35,14 @@ func TestLatestSkipsEndedReleases(t *testing.T) {
 		t.Error("an unreadable date must not end a release")
 	}
 }
+
+func TestLatestSkipsUnsupported(t *testing.T) {
+	d := &Distro{ID: "x", Versions: []*Version{{Version: "1"}, {Version: "2", Unsupported: true}}}
+	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	if got := d.LatestAt(now); got.Version != "1" {
+		t.Errorf("LatestAt = %s, want 1 (2 is unsupported)", got.Version)
+	}
+	if d.Versions[1].Supported(now) || !d.Versions[0].Supported(now) {
+		t.Error("Supported disagrees with Unsupported")
+	}
+}

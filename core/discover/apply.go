@@ -45,9 +45,9 @@ func Apply(cat *catalog.Catalog, s *Snapshot) (added []string) {
 //   - A Fedora release needs its own signing key pinned in package trust
 //     (trust.FedoraKey); without one it is skipped, as its CHECKSUM could not
 //     be verified.
-//   - A release the catalog has gets the snapshot's EOL, and is marked a
-//     preview when upstream says it is no longer supported. catalog.Version
-//     has no field for support, so Preview is how "latest" skips it.
+//   - A release the catalog has gets the snapshot's EOL, and is marked
+//     Unsupported when upstream says it is no longer supported, so that
+//     "latest" skips it.
 //
 // Distros the snapshot names that the catalog lacks are ignored.
 func ApplyChanges(cat *catalog.Catalog, s *Snapshot) Changes {
@@ -86,9 +86,9 @@ func applyOne(d *catalog.Distro, f Found, ch *Changes) {
 			ch.Updated = append(ch.Updated, fmt.Sprintf("%s: end of life %s", name, eol))
 			v.EOL = eol
 		}
-		if f.Supported != nil && !*f.Supported && !v.Preview {
+		if f.Supported != nil && !*f.Supported && !v.Unsupported {
 			ch.Updated = append(ch.Updated, name+": no longer supported upstream")
-			v.Preview = true
+			v.Unsupported = true
 		}
 		if v.Codename == "" && codename != "" {
 			v.Codename = codename

@@ -112,8 +112,8 @@ func TestApplyRefreshed(t *testing.T) {
 	if _, _, arch, err := cat.Lookup(catalog.Ref{Distro: "ubuntu", Version: "latest", Arch: "amd64"}); err != nil || arch != "x86_64" {
 		t.Errorf("Lookup(ubuntu latest amd64) = %q, %v", arch, err)
 	}
-	if !version(t, cat, "ubuntu", "25.10").Preview {
-		t.Error("ubuntu 25.10 is unsupported upstream but not a preview")
+	if v := version(t, cat, "ubuntu", "25.10"); !v.Unsupported || v.Preview {
+		t.Errorf("ubuntu 25.10 is unsupported upstream: want Unsupported (not Preview), got %+v", v)
 	}
 
 	// Fedora 45 carries its own release key.

@@ -292,8 +292,11 @@ func (c *catalogView) updateNode(id widget.TreeNodeID, branch bool, o fyne.Canva
 	if v.Codename != "" && !strings.EqualFold(v.Codename, v.Version) {
 		text += " (" + v.Codename + ")"
 	}
-	if v.Preview {
+	switch {
+	case v.Preview:
 		text += " · preview"
+	case !v.Supported(c.u.opt.Now()):
+		text += " · end of life"
 	}
 	setText(name, text)
 	b := c.badges[id]
@@ -473,8 +476,11 @@ func (c *catalogView) show(d *catalog.Distro, v *catalog.Version) {
 	if d.Latest() == v {
 		sub = append(sub, "the newest release (“latest”)")
 	}
-	if v.Preview {
+	switch {
+	case v.Preview:
 		sub = append(sub, "a preview release, which “latest” never picks")
+	case !v.Supported(c.u.opt.Now()):
+		sub = append(sub, "no longer supported upstream, which “latest” never picks")
 	}
 	c.subtitle.SetText(strings.Join(sub, " · "))
 	c.subtitle.Hidden = len(sub) == 0
