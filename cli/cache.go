@@ -2,10 +2,13 @@ package cli
 
 import (
 	"context"
+
 	"fmt"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/schollz/progressbar/v3"
 
 	"vmimages/core"
 	"vmimages/core/cache"
@@ -291,7 +294,19 @@ func runConvert(ctx context.Context, r *runner, pos []string) error {
 		return err
 	}
 	r.infof("converting %s to raw …", k)
-	img, err := m.Convert(ctx, k)
+	var bar *progressbar.ProgressBar
+	if r.env.StderrIsTerminal && !r.g.quiet {
+		bar = progressbar.NewOptions(100, progressbar.OptionSetWriter(r.env.Stderr),
+			progressbar.OptionSetDescription("qemu-img convert"), progressbar.OptionClearOnFinish())
+	}
+	img, err := m.ConvertWithProgress(ctx, k, func(f float64) {
+		if bar != nil {
+			_ = bar.Set(int(100 * f))
+		}
+	})
+	if bar != nil {
+		_ = bar.Exit()
+	}
 	if err != nil {
 		return err
 	}

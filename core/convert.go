@@ -12,6 +12,12 @@ import (
 // Convert makes disk.raw beside a cached image's disk with qemu-img, unless
 // an up-to-date one exists. It holds the image's lock while it works.
 func (m *Manager) Convert(ctx context.Context, k cache.Key) (*PreparedImage, error) {
+	return m.ConvertWithProgress(ctx, k, nil)
+}
+
+// ConvertWithProgress is Convert reporting qemu-img's progress as a
+// fraction in [0,1] to progress (when not nil), from another goroutine.
+func (m *Manager) ConvertWithProgress(ctx context.Context, k cache.Key, progress func(fraction float64)) (*PreparedImage, error) {
 	// Check first: locking creates the image folder.
 	if _, err := m.cache.ReadMeta(k); err != nil {
 		return nil, err
@@ -25,14 +31,14 @@ func (m *Manager) Convert(ctx context.Context, k cache.Key) (*PreparedImage, err
 	if err != nil {
 		return nil, err
 	}
-	if err := m.convertLocked(ctx, k, meta); err != nil {
+	if err := m.convertLocked(ctx, k, meta, progress); err != nil {
 		return nil, err
 	}
 	return m.prepared(k, meta), nil
 }
 
 // convertLocked converts with the lock held and records the result in meta.
-func (m *Manager) convertLocked(ctx context.Context, k cache.Key, meta *cache.Meta) error {
+func (m *Manager) convertLocked(ctx context.Context, k cache.Key, meta *cache.Meta, progress func(float64)) error {
 	var disk *cache.AssetMeta
 	for i := range meta.Assets {
 		if meta.Assets[i].Role == cache.RoleDisk {
@@ -58,7 +64,7 @@ func (m *Manager) convertLocked(ctx context.Context, k cache.Key, meta *cache.Me
 			os.Remove(f)
 		}
 	}
-	if err := m.qemu.ConvertToRaw(ctx, filepath.Join(dir, disk.File), dst); err != nil {
+	if err := m.qemu.ConvertToRawProgress(ctx, filepath.Join(dir, disk.File), dst, progress); err != nil {
 		return fmt.Errorf("converting %s to raw: %w", k, err)
 	}
 	fi, err := os.Stat(dst)

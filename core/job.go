@@ -90,8 +90,11 @@ type Snapshot struct {
 	ETA        time.Duration
 	Err        error
 	Retrying   string // the cause of a retry in progress, for display
-	Result     *PreparedImage
-	Started    time.Time
+	// Converted is how far the raw conversion got, in [0,1], while the
+	// phase is PhaseConverting.
+	Converted float64
+	Result    *PreparedImage
+	Started   time.Time
 }
 
 // Fraction is BytesDone/BytesTotal in [0,1], or 0 when the total is unknown.
@@ -433,7 +436,9 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 	}
 	if raw {
 		j.update(func(s *Snapshot) { s.Phase = PhaseConverting })
-		if err := m.convertLocked(ctx, key, meta); err != nil {
+		if err := m.convertLocked(ctx, key, meta, func(f float64) {
+			j.update(func(s *Snapshot) { s.Converted = f })
+		}); err != nil {
 			return nil, err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -64,6 +65,11 @@ func missing(detail string) error {
 
 // run runs qemu-img with args and returns its standard output.
 func (t Tool) run(ctx context.Context, args ...string) ([]byte, error) {
+	return t.runTo(ctx, nil, args...)
+}
+
+// runTo is run with stdout also copied to w (when not nil).
+func (t Tool) runTo(ctx context.Context, w io.Writer, args ...string) ([]byte, error) {
 	exe, err := t.executable()
 	if err != nil {
 		return nil, err
@@ -71,6 +77,9 @@ func (t Tool) run(ctx context.Context, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, exe, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if w != nil {
+		cmd.Stdout = io.MultiWriter(&stdout, w)
+	}
 	cmd.WaitDelay = waitDelay
 	err = cmd.Run()
 	if ctx.Err() != nil {
@@ -131,7 +140,14 @@ func CheckConvertible(info Info) error {
 // sparse file, syncs it and renames it to dst. On failure or when ctx ends,
 // qemu-img is killed and the temporary file removed; an existing dst is left
 // as it was.
-func (t Tool) ConvertToRaw(ctx context.Context, src, dst string) (err error) {
+func (t Tool) ConvertToRaw(ctx context.Context, src, dst string) error {
+	return t.ConvertToRawProgress(ctx, src, dst, nil)
+}
+
+// ConvertToRawProgress is ConvertToRaw reporting how far qemu-img got, as a
+// fraction in [0,1], to progress (when not nil). progress runs on the
+// goroutine that copies qemu-img's output; a finished conversion reports 1.
+func (t Tool) ConvertToRawProgress(ctx context.Context, src, dst string, progress func(fraction float64)) (err error) {
 	absSrc, err := filepath.Abs(src)
 	if err != nil {
 		return fmt.Errorf("convert %q to raw: %w", src, err)
@@ -158,7 +174,13 @@ func (t Tool) ConvertToRaw(ctx context.Context, src, dst string) (err error) {
 			os.Remove(tmp)
 		}
 	}()
-	if _, err := t.run(ctx, "convert", "-f", info.Format, "-O", "raw", absSrc, tmp); err != nil {
+	args := []string{"convert", "-f", info.Format, "-O", "raw", absSrc, tmp}
+	var w io.Writer
+	if progress != nil {
+		args = append([]string{"convert", "-p"}, args[1:]...)
+		w = &progressWriter{report: progress}
+	}
+	if _, err := t.runTo(ctx, w, args...); err != nil {
 		return fmt.Errorf("convert %s to raw: %w", src, err)
 	}
 	if err := syncFile(tmp); err != nil {

@@ -539,7 +539,9 @@ func (c *cacheView) startConvert(k cache.Key) {
 	}
 	u.pokeTick()
 	go func() {
-		_, err := u.m.Convert(u.ctx, k)
+		_, err := u.m.ConvertWithProgress(u.ctx, k, func(f float64) {
+			u.ops.progress(k, int64(f*1000), 1000)
+		})
 		u.ops.end(k)
 		u.pokeTick()
 		u.do(func() {

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -194,7 +195,7 @@ func describeProgress(s core.Snapshot) string {
 	case core.PhaseWaiting:
 		return "waiting for a free download slot…"
 	case core.PhaseConverting:
-		return "converting the disk to raw with qemu-img…"
+		return fmt.Sprintf("converting the disk to raw with qemu-img… %.0f%%", 100*s.Converted)
 	}
 	parts := []string{units.Bytes(s.BytesDone) + " of " + units.Bytes(s.BytesTotal)}
 	if s.BytesTotal < 0 {
@@ -317,7 +318,11 @@ func (it *dlItem) show(id widget.ListItemID) {
 	}
 	setLabel(it.phase, phaseText(s), imp)
 	setVisible(it.bar, s.Phase != core.PhaseFailed || s.BytesDone > 0)
-	if f := s.Fraction(); it.bar.Value != f {
+	f := s.Fraction()
+	if s.Phase == core.PhaseConverting {
+		f = s.Converted // the bar follows qemu-img once the bytes are in
+	}
+	if it.bar.Value != f {
 		it.bar.SetValue(f)
 	}
 	detail, imp := "", widget.MediumImportance
