@@ -438,6 +438,11 @@ func (j *job) finish(ctx context.Context) (Result, error) {
 			Actual:   manifest.Digest{Algorithm: j.req.Digest.Algorithm, Hex: hex.EncodeToString(sum)},
 		}
 	}
+	// Flush before the rename: after a power loss the final name must
+	// never hold bytes that are not on the disk.
+	if err := syncPath(j.part); err != nil {
+		return Result{}, fmt.Errorf("download %s: %w", j.req.URL, err)
+	}
 	if err := os.Rename(j.part, j.req.Dest); err != nil {
 		return Result{}, fmt.Errorf("download %s: %w", j.req.URL, err)
 	}
@@ -571,4 +576,17 @@ func withURL(u string, err error) error {
 		err = ue.Err
 	}
 	return fmt.Errorf("%s: %w", u, err)
+}
+
+// syncPath flushes a file's data to its disk.
+func syncPath(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
