@@ -170,7 +170,7 @@ func runVerify(ctx context.Context, r *runner, pos []string) error {
 		vi := verifyImage{Distro: k.Distro, Version: k.Version, Arch: k.Arch, OK: len(problems) == 0, Problems: problems}
 		if meta, err := m.Cache().ReadMeta(k); err == nil && meta.Signature != nil {
 			vi.Signature = meta.Signature
-			vi.signed = describeSignature(core.SignatureInfo{Status: meta.Signature.Status, Signer: meta.Signature.Signer, SignedAt: timePtr(meta.Signature.SignedAt)})
+			vi.signed = describeSignature(core.SignatureFromMeta(meta.Signature))
 		}
 		doc.Images = append(doc.Images, vi)
 	}
@@ -312,13 +312,6 @@ func runConvert(ctx context.Context, r *runner, pos []string) error {
 	}
 	fmt.Fprintln(r.env.Stdout, img.DiskRaw)
 	return nil
-}
-
-func timePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
 }
 
 // imageArgs reads DISTRO VERSION (and --arch) into a cache key, without the

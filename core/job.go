@@ -309,7 +309,7 @@ func (j *Job) finish(img *PreparedImage, err error) {
 func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 	m := j.m
 	if !j.opts.Update {
-		if img, ok := m.cachedImage(ctx, j); ok {
+		if img, ok := m.cachedImage(j); ok {
 			return img, nil
 		}
 	}
@@ -452,44 +452,32 @@ const stagePrefix = ".next-"
 
 // cachedImage returns the cached image for the job's ref when it is ready,
 // touching its last-used time; ok is false when it must be pulled.
-func (m *Manager) cachedImage(ctx context.Context, j *Job) (*PreparedImage, bool) {
+func (m *Manager) cachedImage(j *Job) (*PreparedImage, bool) {
 	key, err := m.Key(j.ref)
 	if err != nil {
 		return nil, false
 	}
-	images, err := m.cache.List(ctx)
-	if err != nil {
+	im, err := m.cache.Image(key)
+	if err != nil || im.State != cache.StateReady || im.Meta == nil {
 		return nil, false
 	}
-	for _, im := range images {
-		if im.Key != key || im.State != cache.StateReady || im.Meta == nil {
-			continue
-		}
-		raw := j.opts.Raw || (j.opts.RawDefault && m.convertByDefault())
-		if raw && (im.Meta.DiskRaw == nil || im.Meta.DiskRaw.SourceDigest != diskDigest(im.Meta)) {
-			return nil, false
-		}
-		_ = m.cache.Touch(key)
-		img := m.prepared(key, im.Meta)
-		if sm := im.Meta.Signature; sm != nil {
-			img.Signature = SignatureInfo{Status: sm.Status, Signer: sm.Signer}
-			if !sm.SignedAt.IsZero() {
-				at := sm.SignedAt
-				img.Signature.SignedAt = &at
-			}
-		}
-		j.update(func(s *Snapshot) {
-			s.Key, s.Build = key, im.Meta.Build
-			s.BytesTotal, s.BytesDone = 0, 0
-			for _, a := range im.Meta.Assets {
-				s.Assets = append(s.Assets, AssetProgress{Role: a.Role, Name: a.File, Phase: PhaseDone, BytesDone: a.Size, BytesTotal: a.Size, Cached: true})
-				s.BytesTotal += a.Size
-			}
-			s.BytesDone = s.BytesTotal
-		})
-		return img, true
+	raw := j.opts.Raw || (j.opts.RawDefault && m.convertByDefault())
+	if raw && (im.Meta.DiskRaw == nil || im.Meta.DiskRaw.SourceDigest != diskDigest(im.Meta)) {
+		return nil, false
 	}
-	return nil, false
+	_ = m.cache.Touch(key)
+	img := m.prepared(key, im.Meta)
+	img.Signature = SignatureFromMeta(im.Meta.Signature)
+	j.update(func(s *Snapshot) {
+		s.Key, s.Build = key, im.Meta.Build
+		s.BytesTotal = 0
+		for _, a := range im.Meta.Assets {
+			s.Assets = append(s.Assets, AssetProgress{Role: a.Role, Name: a.File, Phase: PhaseDone, BytesDone: a.Size, BytesTotal: a.Size, Cached: true})
+			s.BytesTotal += a.Size
+		}
+		s.BytesDone = s.BytesTotal
+	})
+	return img, true
 }
 
 func diskDigest(m *cache.Meta) manifest.Digest {

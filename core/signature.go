@@ -37,6 +37,20 @@ type SignatureInfo struct {
 	Note       string     `json:"note,omitempty"`
 }
 
+// SignatureFromMeta is the signature recorded in an image's metadata; the
+// zero SignatureInfo when none was recorded.
+func SignatureFromMeta(sm *cache.SignatureMeta) SignatureInfo {
+	if sm == nil {
+		return SignatureInfo{}
+	}
+	info := SignatureInfo{Status: sm.Status, Signer: sm.Signer}
+	if !sm.SignedAt.IsZero() {
+		at := sm.SignedAt
+		info.SignedAt = &at
+	}
+	return info
+}
+
 // Resolution is a resolved image whose manifests passed the signature
 // policy.
 type Resolution struct {

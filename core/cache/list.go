@@ -95,6 +95,22 @@ func (c *Cache) List(ctx context.Context) ([]Image, error) {
 	return out, nil
 }
 
+// Image reports one cached image as List would, without walking the rest of
+// the cache. It returns ErrNotCached when the image has no directory.
+func (c *Cache) Image(k Key) (Image, error) {
+	if err := k.Validate(); err != nil {
+		return Image{}, err
+	}
+	fi, err := os.Lstat(c.Dir(k))
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && !fi.IsDir()) {
+		return Image{}, fmt.Errorf("%w: %s", ErrNotCached, k)
+	}
+	if err != nil {
+		return Image{}, err
+	}
+	return c.inspect(k)
+}
+
 // subdirs lists the real (not symlinked) subdirectories of dir whose names
 // are valid key components. A directory that vanished lists as empty.
 func subdirs(dir string) ([]string, error) {

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -204,5 +205,35 @@ func TestFreeSpace(t *testing.T) {
 	}
 	if _, err := FreeSpace(filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Error("FreeSpace of a missing path succeeded")
+	}
+}
+
+func TestImageMatchesList(t *testing.T) {
+	c := openTest(t)
+	k := Key{Distro: "debian", Version: "12", Arch: "x86_64"}
+	if _, err := c.Image(k); !errors.Is(err, ErrNotCached) {
+		t.Fatalf("Image of an absent image: %v, want ErrNotCached", err)
+	}
+	if _, err := c.Image(Key{Distro: "..", Version: "1", Arch: "x"}); !errors.Is(err, ErrBadKey) {
+		t.Errorf("hostile key: %v, want ErrBadKey", err)
+	}
+	putImage(t, c, k, map[string]string{"disk.qcow2": "disk bytes"}, t0)
+	putImage(t, c, Key{Distro: "alpine", Version: "3.23", Arch: "x86_64"}, map[string]string{"disk.qcow2": "other"}, t0)
+	images, err := c.List(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := c.Image(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed Image
+	for _, x := range images {
+		if x.Key == k {
+			listed = x
+		}
+	}
+	if im.State != StateReady || im.State != listed.State || im.SizeBytes != listed.SizeBytes || im.Build != listed.Build || im.Path != listed.Path {
+		t.Errorf("Image = %+v\nList has %+v", im, listed)
 	}
 }
