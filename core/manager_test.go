@@ -399,3 +399,15 @@ func TestResolveRetryShowsInSnapshot(t *testing.T) {
 		t.Errorf("retry notice kept after success: %q", s.Retrying)
 	}
 }
+
+func TestIsLoopbackURL(t *testing.T) {
+	for u, want := range map[string]bool{
+		"http://127.0.0.1:8080/x": true, "http://127.1.2.3/x": true, "http://[::1]:80/x": true,
+		"http://localhost:9/x": true, "http://127.example.com/x": false, "http://localhost.example.com/x": false,
+		"http://10.0.0.1/x": false, "http://mirror.example/x": false, "::bad": false,
+	} {
+		if got := isLoopbackURL(u); got != want {
+			t.Errorf("isLoopbackURL(%q) = %v, want %v", u, got, want)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"strings"
 	"time"
 
@@ -95,10 +97,18 @@ func (m *Manager) checkTransport(res *catalog.Resolved) error {
 	return nil
 }
 
-// isLoopbackURL lets tests and local mirrors on this machine use http.
+// isLoopbackURL lets tests and local mirrors on this machine use http. It
+// looks at the parsed host, so names such as 127.example.com do not pass.
 func isLoopbackURL(u string) bool {
-	rest := strings.TrimPrefix(u, "http://")
-	return strings.HasPrefix(rest, "127.") || strings.HasPrefix(rest, "localhost") || strings.HasPrefix(rest, "[::1]")
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	host := p.Hostname()
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	return host == "localhost"
 }
 
 // checkSignatures verifies each distinct manifest once.
