@@ -116,6 +116,7 @@ type Job struct {
 	id   int
 	ref  catalog.Ref
 	opts PullOptions
+	key  cache.Key // the image this job holds in Manager.live, if any
 	done chan struct{}
 
 	mu       sync.Mutex
@@ -140,7 +141,7 @@ func (m *Manager) Pull(ctx context.Context, ref catalog.Ref, opts PullOptions) *
 	j.snap = Snapshot{ID: j.id, Ref: ref, Phase: PhaseQueued, BytesTotal: -1, Started: m.now(),
 		Title: ref.Distro + " " + ref.Version}
 	if k, err := m.Key(ref); err == nil {
-		j.snap.Key = k
+		j.snap.Key, j.key = k, k
 		if d, derr := m.Catalog().Distro(ref.Distro); derr == nil {
 			j.snap.Title = d.Name + " " + k.Version + " " + k.Arch
 		}
@@ -230,8 +231,6 @@ func (j *Job) Cancel() {
 	}
 }
 
-func (j *Job) stop() { j.Cancel() }
-
 func (j *Job) update(fn func(s *Snapshot)) {
 	j.mu.Lock()
 	fn(&j.snap)
@@ -242,8 +241,8 @@ func (j *Job) update(fn func(s *Snapshot)) {
 func (j *Job) loop(ctx context.Context) {
 	defer func() {
 		j.m.mu.Lock()
-		if j.m.live[j.snap.Key] == j {
-			delete(j.m.live, j.snap.Key)
+		if j.m.live[j.key] == j {
+			delete(j.m.live, j.key)
 		}
 		j.m.mu.Unlock()
 		close(j.done)

@@ -136,7 +136,7 @@ func (m *Manager) Close() {
 	jobs := append([]*Job(nil), m.jobs...)
 	m.mu.Unlock()
 	for _, j := range jobs {
-		j.stop()
+		j.Cancel()
 	}
 	for _, j := range jobs {
 		<-j.done
