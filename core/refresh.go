@@ -2,9 +2,7 @@ package core
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"time"
 
@@ -70,10 +68,7 @@ func (m *Manager) RefreshCatalog(ctx context.Context) (RefreshResult, error) {
 		return RefreshResult{}, ctx.Err()
 	}
 	path := filepath.Join(m.cache.Root(), refreshFile)
-	prev, perr := discover.LoadSnapshot(path)
-	if perr != nil && !errors.Is(perr, fs.ErrNotExist) {
-		prev = nil
-	}
+	prev, _ := discover.LoadSnapshot(path) // nil when missing or damaged
 	res := RefreshResult{Failed: errs}
 	if s == nil || len(s.Distros) == 0 {
 		res.Offline = true
