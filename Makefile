@@ -10,7 +10,8 @@ LDFLAGS := -X main.version=$(VERSION)
 # System packages: cgo + GL headers for Fyne, qemu-img for conversion, Xvfb,
 # D-Bus and X tools for the window smoke test and screenshots.
 APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev qemu-utils xvfb xauth \
-            dbus dbus-x11 x11-utils xdotool imagemagick curl
+            dbus dbus-x11 x11-utils xdotool imagemagick curl \
+            docker-registry
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
