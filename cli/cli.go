@@ -22,6 +22,8 @@ type Env struct {
 	Version string
 	// StderrIsTerminal selects the progress bar over plain lines.
 	StderrIsTerminal bool
+	// Stdin is read by login; nil means os.Stdin.
+	Stdin io.Reader
 }
 
 // command is one subcommand.
@@ -46,6 +48,9 @@ type cmdOpts struct {
 	update    bool
 	check     bool
 	refresh   bool
+
+	username      string
+	passwordStdin bool
 }
 
 // runner carries one invocation's state.
@@ -58,7 +63,7 @@ type runner struct {
 }
 
 func commands() []*command {
-	return []*command{
+	return append([]*command{
 		{name: "catalog", args: "[DISTRO]", summary: "list the distributions, versions and arches that can be pulled",
 			flags: func(fs *flag.FlagSet, o *cmdOpts) {
 				jsonFlag(fs, o)
@@ -93,7 +98,7 @@ func commands() []*command {
 		{name: "convert", args: "DISTRO VERSION", summary: "convert a cached disk to raw (disk.raw) with qemu-img",
 			flags: func(fs *flag.FlagSet, o *cmdOpts) { archFlag(fs, o) }, run: runConvert},
 		{name: "dir", summary: "print the cache folder", run: runDir},
-	}
+	}, registryCommands()...)
 }
 
 func jsonFlag(fs *flag.FlagSet, o *cmdOpts) {
@@ -119,6 +124,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 			return nil, err
 		}
 		opts.Version = env.Version
+		opts.Registry = r.g.registry
 		return core.Open(ctx, opts)
 	}
 	defer func() {
@@ -215,7 +221,8 @@ Commands:
 	fmt.Fprintf(w, `  %-28s %s
 
 Global flags (any command):
-  --cache-dir DIR   --mirror DISTRO=URL (repeatable)   --config FILE   -q   -v
+  --cache-dir DIR   --mirror DISTRO=URL (repeatable)   --registry oci://HOST/REPO
+  --config FILE   -q   -v
 Environment: VMIMAGES_CACHE_DIR, VMIMAGES_MIRROR_<DISTRO>; XDG_* respected.
 Exit codes: 0 ok, 1 failure, 2 usage, 3 integrity (digest or signature mismatch).
 
@@ -283,7 +290,11 @@ func (r *runner) exitCode(err error) int {
 		fmt.Fprintf(r.env.Stderr, "vmimages: interrupted\n")
 		return ExitFailure
 	}
-	fmt.Fprintf(r.env.Stderr, "vmimages: %s\n", core.Explain(err))
+	msg := core.Explain(err)
+	if h := registryHint(err); h != "" && !strings.Contains(msg, "\n  → ") {
+		msg += "\n  → " + h
+	}
+	fmt.Fprintf(r.env.Stderr, "vmimages: %s\n", msg)
 	if core.IsIntegrity(err) {
 		return ExitIntegrity
 	}

@@ -27,6 +27,7 @@ type globals struct {
 	cacheDir string
 	mirrors  mirrorFlag
 	config   string
+	registry string
 	quiet    bool
 	verbose  bool
 }
@@ -35,6 +36,7 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.cacheDir, "cache-dir", g.cacheDir, "cache folder (default: $VMIMAGES_CACHE_DIR, config, or the XDG cache)")
 	fs.Var(&g.mirrors, "mirror", "use `DISTRO=URL` as that distro's base URL (repeatable)")
 	fs.StringVar(&g.config, "config", g.config, "settings `FILE` (default: $XDG_CONFIG_HOME/vmimages/config.toml)")
+	fs.StringVar(&g.registry, "registry", g.registry, "try the OCI registry `oci://HOST[:PORT]/REPO` before upstream (\"none\": never, whatever the settings say)")
 	fs.BoolVar(&g.quiet, "q", g.quiet, "quiet: print results and errors only")
 	fs.BoolVar(&g.verbose, "v", g.verbose, "verbose: say more about what happens")
 }

@@ -102,10 +102,18 @@ func (r *runner) follow(ctx context.Context, job *core.Job) (*core.PreparedImage
 	}
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
+	noted := ""
+	note := func(s core.Snapshot) {
+		if s.Note != "" && s.Note != noted {
+			noted = s.Note
+			r.infof("vmimages: note: %s", s.Note)
+		}
+	}
 	for {
 		select {
 		case <-job.Done():
 			s := job.Snapshot()
+			note(s)
 			p.finish(s)
 			return job.Wait(context.Background())
 		case <-ctx.Done():
@@ -114,7 +122,9 @@ func (r *runner) follow(ctx context.Context, job *core.Job) (*core.PreparedImage
 			p.finish(job.Snapshot())
 			return nil, ctx.Err()
 		case <-tick.C:
-			p.show(job.Snapshot())
+			s := job.Snapshot()
+			note(s)
+			p.show(s)
 		}
 	}
 }

@@ -95,6 +95,12 @@ type Snapshot struct {
 	Converted float64
 	Result    *PreparedImage
 	Started   time.Time
+	// Source is where the bytes come from: "upstream", or the registry's
+	// oci:// address.
+	Source string
+	// Note says why a registry was not used, when the pull fell back to
+	// upstream.
+	Note string
 }
 
 // Fraction is BytesDone/BytesTotal in [0,1], or 0 when the total is unknown.
@@ -312,7 +318,10 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 			return img, nil
 		}
 	}
-	j.update(func(s *Snapshot) { s.Phase = PhaseResolving; s.Err = nil; s.Retrying = "" })
+	if img, used, err := j.fromRegistry(ctx); used {
+		return img, err
+	}
+	j.update(func(s *Snapshot) { s.Phase = PhaseResolving; s.Err = nil; s.Retrying = ""; s.Source = SourceUpstream })
 	rctx := download.WithRetryNotice(ctx, func(cause error) {
 		j.update(func(s *Snapshot) { s.Retrying = cause.Error() })
 	})
@@ -431,6 +440,9 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 		}
 	}
 	if err := m.cache.WriteMeta(meta); err != nil {
+		return nil, err
+	}
+	if err := m.cache.SaveProofs(key, meta.Build, res.Proofs); err != nil {
 		return nil, err
 	}
 	if raw {

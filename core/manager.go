@@ -15,6 +15,7 @@ import (
 	"vmimages/core/config"
 	"vmimages/core/download"
 	"vmimages/core/qemuimg"
+	"vmimages/core/registry"
 	"vmimages/core/trust"
 )
 
@@ -38,6 +39,12 @@ type Manager struct {
 	subs []func()           // called when the job list changes
 
 	source CatalogSource
+
+	userAgent string
+	regOnce   sync.Once
+	reg       *registry.Client
+	regdl     *download.Client // transfers of registry blobs
+	regErr    error
 }
 
 // Open builds a Manager from opts: it loads the catalog with overlays,
@@ -107,7 +114,12 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 	m := &Manager{
 		opts: opts, cat: cat, problems: problems, cache: c, dl: dl, keys: keys,
 		qemu: qemuimg.Tool{Path: opts.QemuImg}, now: opts.Now, cfg: opts.Config,
-		live: map[cache.Key]*Job{},
+		live: map[cache.Key]*Job{}, userAgent: ua,
+	}
+	if r := opts.registryRef(opts.Config); r != "" {
+		if _, err := registry.ParseTarget(r); err != nil {
+			return nil, err
+		}
 	}
 	m.loadRefresh()
 	return m, nil
@@ -187,6 +199,10 @@ func (m *Manager) SetConfig(c config.Config) (restart bool, err error) {
 	m.mu.Unlock()
 	m.dl.SetParallel(c.ParallelOrDefault())
 	m.dl.SetRateLimit(c.BandwidthBytes())
+	if _, rdl, err := m.registryClient(); err == nil {
+		rdl.SetParallel(c.ParallelOrDefault())
+		rdl.SetRateLimit(c.BandwidthBytes())
+	}
 	restart = old.CacheDir != c.CacheDir || fmt.Sprint(old.Mirrors) != fmt.Sprint(c.Mirrors)
 	return restart, nil
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"oras.land/oras-go/v2/registry/remote/credentials"
+
 	"vmimages/core/cache"
 	"vmimages/core/config"
 )
@@ -42,6 +44,23 @@ type Options struct {
 	Backoff func(attempt int) time.Duration
 	// GOOS decides the "auto" conversion policy; "" means runtime.GOOS.
 	GOOS string
+	// Registry overrides the settings' registry ("oci://…"); "none"
+	// turns the registry off for this run.
+	Registry string
+	// RegistryCredentials replaces the user's registry credential files
+	// (tests); nil means the Docker and Podman files.
+	RegistryCredentials credentials.Store
+}
+
+// registryRef is the registry pulls try first, "" for none.
+func (o Options) registryRef(c config.Config) string {
+	switch o.Registry {
+	case "":
+		return c.Registry
+	case "none":
+		return ""
+	}
+	return o.Registry
 }
 
 // LoadOptions builds Options the way both fronts do: the settings file at

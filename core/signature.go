@@ -58,6 +58,9 @@ func SignatureFromMeta(sm *cache.SignatureMeta) SignatureInfo {
 type Resolution struct {
 	*catalog.Resolved
 	SignatureInfo SignatureInfo
+	// Proofs are the distribution's checksum files and the signatures
+	// checked over them, exactly as downloaded, for the cache to keep.
+	Proofs []cache.Proof
 }
 
 // Resolve turns a ref into concrete assets and checks the manifests'
@@ -71,11 +74,30 @@ func (m *Manager) Resolve(ctx context.Context, ref catalog.Ref) (*Resolution, er
 	if err := m.checkTransport(res); err != nil {
 		return nil, err
 	}
-	info, err := m.checkSignatures(ctx, res)
+	sigs := map[string][]byte{}
+	info, err := m.checkSignatures(ctx, res, sigs)
 	if err != nil {
 		return nil, err
 	}
-	return &Resolution{Resolved: res, SignatureInfo: info}, nil
+	return &Resolution{Resolved: res, SignatureInfo: info, Proofs: proofsOf(res, sigs)}, nil
+}
+
+// proofsOf lists each distinct checksum file of res and the signature
+// fetched for it, if any.
+func proofsOf(res *catalog.Resolved, sigs map[string][]byte) []cache.Proof {
+	var out []cache.Proof
+	done := map[string]bool{}
+	for _, a := range res.Assets {
+		if done[a.ChecksumsURL] || a.Manifest == nil {
+			continue
+		}
+		done[a.ChecksumsURL] = true
+		out = append(out, cache.Proof{Role: cache.ProofChecksums, URL: a.ChecksumsURL, Data: a.Manifest.Raw})
+		if s, ok := sigs[a.ChecksumsURL]; ok {
+			out = append(out, cache.Proof{Role: cache.ProofSignature, URL: a.SignatureURL, Signs: a.ChecksumsURL, Data: s})
+		}
+	}
+	return out
 }
 
 // checkTransport refuses plain http for a distro that signs nothing, unless
@@ -112,7 +134,8 @@ func isLoopbackURL(u string) bool {
 }
 
 // checkSignatures verifies each distinct manifest once.
-func (m *Manager) checkSignatures(ctx context.Context, res *catalog.Resolved) (SignatureInfo, error) {
+// The detached signatures it fetched are added to sigs by checksum URL.
+func (m *Manager) checkSignatures(ctx context.Context, res *catalog.Resolved, sigs map[string][]byte) (SignatureInfo, error) {
 	sig := res.Signature
 	if sig.Kind == catalog.SigNone {
 		return SignatureInfo{Status: SigUnsigned, Note: "checksum over HTTPS; not signed upstream"}, nil
@@ -131,7 +154,7 @@ func (m *Manager) checkSignatures(ctx context.Context, res *catalog.Resolved) (S
 			continue
 		}
 		done[a.ChecksumsURL] = true
-		r, err := m.verifyManifest(ctx, res, a)
+		r, err := m.verifyManifest(ctx, res, a, sigs)
 		if err != nil {
 			if a.Role != catalog.RoleDisk && errors.Is(err, errNoDetachedSignature) {
 				// Ubuntu's unpacked/ folder may carry no signature of its own.
@@ -156,7 +179,7 @@ var errNoDetachedSignature = errors.New("no detached signature published")
 
 // verifyManifest checks one manifest's signature and that the asset's
 // digest is in the signed text.
-func (m *Manager) verifyManifest(ctx context.Context, res *catalog.Resolved, a *catalog.Asset) (trust.Result, error) {
+func (m *Manager) verifyManifest(ctx context.Context, res *catalog.Resolved, a *catalog.Asset, sigs map[string][]byte) (trust.Result, error) {
 	sig := res.Signature
 	mf := a.Manifest
 	var signedText []byte
@@ -180,6 +203,9 @@ func (m *Manager) verifyManifest(ctx context.Context, res *catalog.Resolved, a *
 		}
 		r, err = m.keys.VerifyDetached(mf.Raw, sigBytes, sig.Keys)
 		signedText = mf.Raw
+		if err == nil {
+			sigs[a.ChecksumsURL] = sigBytes
+		}
 	}
 	if err != nil {
 		return r, fmt.Errorf("%w: %s: signature check failed (expected signer %s): %w", ErrIntegrity, a.ChecksumsURL, strings.Join(sig.Keys, " or "), err)

@@ -15,6 +15,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/adrg/xdg"
 
+	"vmimages/core/registry"
 	"vmimages/core/units"
 )
 
@@ -50,6 +51,12 @@ type Config struct {
 	Insecure []string `toml:"allow_insecure,omitempty"`
 	// Keys are extra OpenPGP keys for the user's own catalog entries.
 	Keys []Key `toml:"keys,omitempty"`
+	// Registry is an OCI registry ("oci://HOST[:PORT]/REPO") that pulls
+	// try first, falling back to upstream.
+	Registry string `toml:"registry,omitempty"`
+	// InsecureRegistries are registry hosts ("host" or "host:port") that
+	// may be reached over plain http; loopback hosts always may.
+	InsecureRegistries []string `toml:"insecure_registries,omitempty"`
 }
 
 // Key is an extra signing key, pinned by fingerprint.
@@ -111,6 +118,11 @@ func (c Config) Validate() error {
 	}
 	if _, err := units.ParseSize(c.Bandwidth); err != nil {
 		return fmt.Errorf("%w: bandwidth: %w", ErrInvalid, err)
+	}
+	if c.Registry != "" {
+		if _, err := registry.ParseTarget(c.Registry); err != nil {
+			return fmt.Errorf("%w: registry: %w", ErrInvalid, err)
+		}
 	}
 	return nil
 }

@@ -6,12 +6,15 @@
 package registrytest
 
 import (
+	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -25,7 +28,10 @@ import (
 	"testing"
 	"time"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/crypto/bcrypt"
+	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/registry/remote"
 )
 
 // Binary is the registry's program as Debian installs it.
@@ -390,5 +396,48 @@ func (p *Proxy) note(b []byte) {
 			p.ranges = append(p.ranges, strings.TrimSpace(v))
 			p.mu.Unlock()
 		}
+	}
+}
+
+// EditManifest changes the manifest tagged tag in repo the way a
+// compromised registry could: edit gets the manifest and a function that
+// uploads a new blob, and the edited manifest is pushed under the same tag.
+// Plain-http registries only.
+func (r *Registry) EditManifest(t testing.TB, repo, tag string, edit func(m *ocispec.Manifest, upload func(mediaType string, b []byte) ocispec.Descriptor)) {
+	t.Helper()
+	ctx := context.Background()
+	rp, err := remote.NewRepository(r.Host + "/" + repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp.PlainHTTP = !r.TLS
+	rp.Client = &http.Client{Transport: r.Transport()}
+	desc, rc, err := rp.FetchReference(ctx, tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := content.ReadAll(rc, desc)
+	rc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m ocispec.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	edit(&m, func(mediaType string, b []byte) ocispec.Descriptor {
+		d := content.NewDescriptorFromBytes(mediaType, b)
+		if err := rp.Push(ctx, d, bytes.NewReader(b)); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	})
+	nb, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd := content.NewDescriptorFromBytes(desc.MediaType, nb)
+	if err := rp.PushReference(ctx, nd, bytes.NewReader(nb), tag); err != nil {
+		t.Fatal(err)
 	}
 }

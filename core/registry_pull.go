@@ -1,0 +1,212 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"vmimages/core/cache"
+	"vmimages/core/catalog"
+	"vmimages/core/download"
+	"vmimages/core/manifest"
+	"vmimages/core/registry"
+)
+
+// fromRegistry pulls the job's image from the configured registry. used is
+// false when no registry is set or it cannot serve the image (unreachable,
+// no such tag, access refused): the pull then goes upstream, and the
+// snapshot's Note says why. Anything the registry serves that does not
+// prove out is an error wrapping ErrIntegrity, with nothing in the cache —
+// a registry is never trusted, and a failed proof never falls back.
+func (j *Job) fromRegistry(ctx context.Context) (img *PreparedImage, used bool, err error) {
+	m := j.m
+	ref := m.Registry()
+	if ref == "" {
+		return nil, false, nil
+	}
+	t, err := registry.ParseTarget(ref)
+	if err != nil {
+		return nil, true, err
+	}
+	d, v, arch, err := m.Catalog().Lookup(j.ref)
+	if err != nil {
+		return nil, true, err
+	}
+	key := cache.Key{Distro: d.ID, Version: v.Version, Arch: arch}
+	j.update(func(s *Snapshot) { s.Phase = PhaseResolving; s.Err = nil; s.Retrying = ""; s.Source = t.String() })
+	c, rdl, err := m.registryClient()
+	if err == nil {
+		var r *registry.Remote
+		r, err = c.Fetch(ctx, t, key.Distro, registry.Tag(key.Version, key.Arch))
+		if err == nil {
+			img, err := j.pullRemote(ctx, rdl, r, key, d, v)
+			return img, true, err
+		}
+	}
+	if ctx.Err() != nil {
+		return nil, true, ctx.Err()
+	}
+	if errors.Is(err, registry.ErrBadManifest) || errors.Is(err, registry.ErrBlobDigest) {
+		return nil, true, fmt.Errorf("%w: %s: %w", ErrIntegrity, t, err)
+	}
+	note := fmt.Sprintf("registry %s: %v; pulling from upstream", t, err)
+	j.update(func(s *Snapshot) { s.Note = note; s.Source = SourceUpstream })
+	return nil, false, nil
+}
+
+// pullRemote proves and fetches one image from a registry.
+func (j *Job) pullRemote(ctx context.Context, rdl *download.Client, r *registry.Remote, key cache.Key, d *catalog.Distro, v *catalog.Version) (*PreparedImage, error) {
+	m := j.m
+	im := r.Image
+	if im.Distro != key.Distro || im.Version != key.Version || im.Arch != key.Arch {
+		return nil, fmt.Errorf("%w: %s holds %s %s %s, not %s", ErrIntegrity, r.Reference, im.Distro, im.Version, im.Arch, key)
+	}
+	// The proof first: small files, proven by their OCI digests, then the
+	// asset digests against them and the signatures against the pinned
+	// keys — all before any image byte moves.
+	files, sigs := map[string][]byte{}, map[string][]byte{}
+	var proofs []cache.Proof
+	var claims []claim
+	var assets []registry.Layer
+	for _, l := range im.Layers {
+		switch l.Role {
+		case registry.RoleChecksums, registry.RoleSignature:
+			b, err := r.ReadSmall(ctx, l)
+			if err != nil {
+				if errors.Is(err, registry.ErrBlobDigest) || errors.Is(err, registry.ErrBadManifest) {
+					return nil, fmt.Errorf("%w: %w", ErrIntegrity, err)
+				}
+				return nil, err
+			}
+			if l.Role == registry.RoleChecksums {
+				files[l.URL] = b
+				proofs = append(proofs, cache.Proof{Role: cache.ProofChecksums, URL: l.URL, Data: b})
+			} else {
+				sigs[l.Checksums] = b
+				proofs = append(proofs, cache.Proof{Role: cache.ProofSignature, URL: l.URL, Signs: l.Checksums, Data: b})
+			}
+		default:
+			claims = append(claims, claim{Role: l.Role, Name: l.Name, Digest: l.UpstreamDigest, Size: l.Size, Checksums: l.Checksums})
+			assets = append(assets, l)
+		}
+	}
+	sig, err := m.proveClaims(d.Name, d.SignatureFor(v), claims, files, sigs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.Reference, err)
+	}
+	sig.Note = joinNote("from "+r.Reference, sig.Note)
+
+	j.update(func(s *Snapshot) {
+		s.Key, s.Build = key, im.Build
+		s.Title = d.Name + " " + key.Version + " " + key.Arch
+		s.Assets = make([]AssetProgress, len(assets))
+		s.BytesTotal = 0
+		for i, a := range assets {
+			s.Assets[i] = AssetProgress{Role: a.Role, Name: a.Name, Phase: PhaseQueued, BytesTotal: a.Size}
+			s.BytesTotal += a.Size
+		}
+		s.Phase = PhaseWaiting
+	})
+	unlock, err := m.cache.Lock(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("locking %s in the cache: %w", key, err)
+	}
+	defer unlock()
+	old, _ := m.cache.ReadMeta(key)
+	dir := m.cache.Dir(key)
+	raw := j.opts.Raw || (j.opts.RawDefault && m.convertByDefault())
+
+	// Every file lands under a staging name and is renamed into place only
+	// once all of them proved both their OCI and their upstream digests.
+	metas := make([]cache.AssetMeta, len(assets))
+	errs := make([]error, len(assets))
+	var wg sync.WaitGroup
+	j.update(func(s *Snapshot) { s.Phase = PhaseDownloading })
+	for i, a := range assets {
+		file := cache.AssetName(a.Role, a.Format)
+		metas[i] = cache.AssetMeta{Role: a.Role, File: file, URL: a.URL, Digest: a.UpstreamDigest, Size: a.Size, Format: a.Format}
+		wg.Add(1)
+		go func(i int, a registry.Layer) {
+			defer wg.Done()
+			oci, err := manifest.ParseDigest(string(a.Digest))
+			if err != nil {
+				errs[i] = fmt.Errorf("%w: %s: %w", ErrIntegrity, a.Role, err)
+				return
+			}
+			stage := filepath.Join(dir, stagePrefix+file)
+			res, err := rdl.Fetch(ctx, download.Request{URL: r.BlobURL(a), Dest: stage, Digest: oci, Size: a.Size},
+				func(p download.Progress) { j.progress(i, p) })
+			if err != nil {
+				errs[i] = fmt.Errorf("%s (%s) from %s: %w", a.Role, a.Name, r.Reference, err)
+				return
+			}
+			// The OCI digest is proven; now the distribution's.
+			if oci != a.UpstreamDigest {
+				if _, err := hashBoth(ctx, stage, a.UpstreamDigest, func(int64) {}); err != nil {
+					os.Remove(stage)
+					errs[i] = fmt.Errorf("%s (%s) from %s: %w", a.Role, a.Name, r.Reference, err)
+					return
+				}
+			}
+			metas[i].Validator = res.Validator
+			j.update(func(s *Snapshot) { s.Assets[i].Phase = PhaseDone; s.Assets[i].BytesDone = a.Size })
+		}(i, a)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, mt := range metas {
+			os.Remove(filepath.Join(dir, stagePrefix+mt.File))
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	for _, mt := range metas {
+		if err := os.Rename(filepath.Join(dir, stagePrefix+mt.File), filepath.Join(dir, mt.File)); err != nil {
+			return nil, fmt.Errorf("putting %s in place: %w", mt.File, err)
+		}
+	}
+	meta := &cache.Meta{Distro: key.Distro, Version: key.Version, Arch: key.Arch, Build: im.Build, PulledAt: m.now(), LastUsed: m.now(), Assets: metas}
+	meta.Signature = &cache.SignatureMeta{Status: sig.Status, Signer: sig.Signer}
+	if sig.SignedAt != nil {
+		meta.Signature.SignedAt = *sig.SignedAt
+	}
+	if disk := im.Layer(registry.RoleDisk); disk != nil {
+		meta.Signature.ManifestURL = disk.Checksums
+	}
+	if old != nil && old.DiskRaw != nil {
+		if da := meta.Asset(cache.RoleDisk); da != nil && old.DiskRaw.SourceDigest == da.Digest {
+			meta.DiskRaw = old.DiskRaw
+		} else {
+			os.Remove(filepath.Join(dir, old.DiskRaw.File))
+		}
+	}
+	if err := m.cache.WriteMeta(meta); err != nil {
+		return nil, err
+	}
+	if err := m.cache.SaveProofs(key, meta.Build, proofs); err != nil {
+		return nil, err
+	}
+	if raw {
+		j.update(func(s *Snapshot) { s.Phase = PhaseConverting })
+		if err := m.convertLocked(ctx, key, meta, func(f float64) {
+			j.update(func(s *Snapshot) { s.Converted = f })
+		}); err != nil {
+			return nil, err
+		}
+	}
+	img := m.prepared(key, meta)
+	img.Signature = sig
+	return img, nil
+}
+
+func joinNote(a, b string) string {
+	if b == "" {
+		return a
+	}
+	return a + "; " + b
+}
