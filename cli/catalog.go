@@ -262,6 +262,9 @@ func runDir(ctx context.Context, r *runner, pos []string) error {
 	if err != nil {
 		return err
 	}
+	if err := m.Cache().Err(); err != nil {
+		return fmt.Errorf("%w\n  → set HOME, or choose a cache folder with --cache-dir or VMIMAGES_CACHE_DIR", err)
+	}
 	fmt.Fprintln(r.env.Stdout, m.CacheDir())
 	return nil
 }
