@@ -163,6 +163,11 @@ func (c *Cache) check(k Key) error {
 // Err reports why the cache has no root (see Unavailable), or nil.
 func (c *Cache) Err() error { return c.rootErr }
 
+// Create makes the cache folder, its CACHEDIR.TAG and its images directory
+// now rather than at the first change. Nothing needs it; it is for a front
+// that shows the folder to a user who may open it.
+func (c *Cache) Create() error { return c.ensureRoot() }
+
 // ensureRoot creates the root, its CACHEDIR.TAG and its images directory.
 func (c *Cache) ensureRoot() error {
 	if c.rootErr != nil {
