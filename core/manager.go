@@ -103,6 +103,8 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 		UserAgent: ua,
 		Transport: opts.Transport,
 		Backoff:   opts.Backoff,
+
+		SmallTimeout: opts.SmallTimeout,
 	})
 	m := &Manager{
 		opts: opts, cat: cat, problems: problems, cache: c, dl: dl, keys: keys,

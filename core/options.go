@@ -42,6 +42,9 @@ type Options struct {
 	Backoff func(attempt int) time.Duration
 	// GOOS decides the "auto" conversion policy; "" means runtime.GOOS.
 	GOOS string
+	// SmallTimeout bounds the fetch of one listing, manifest or signature,
+	// retries included (tests); 0 means the download package's default.
+	SmallTimeout time.Duration
 }
 
 // LoadOptions builds Options the way both fronts do: the settings file at
