@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -220,18 +221,29 @@ func TestSignedImageBytesMayComeOverHTTP(t *testing.T) {
 // judges every hop, not only the configured URL.
 func TestPlainHTTPHopJudged(t *testing.T) {
 	mirror, _ := debianMirror(t)
+	other := mirrortest.New(t) // stands for a plain http server elsewhere
+	_, port, _ := net.SplitHostPort(other.Listener.Addr().String())
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "SHA512SUMS") {
-			http.Redirect(w, r, "http://mirror.invalid"+r.URL.Path, http.StatusFound)
+			http.Redirect(w, r, "http://mirror.example:"+port+r.URL.Path, http.StatusFound)
 			return
 		}
 		mirror.Config.Handler.ServeHTTP(w, r)
 	}))
 	t.Cleanup(front.Close)
-	m := newManager(t, map[string]string{"debian": front.URL + "/debian/"}, nil)
+	// Every name dials this machine: no lookup, no packet leaves it.
+	tr := download.NewTransport()
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		_, p, _ := net.SplitHostPort(addr)
+		return (&net.Dialer{}).DialContext(ctx, network, "127.0.0.1:"+p)
+	}
+	m := newManager(t, map[string]string{"debian": front.URL + "/debian/"}, func(o *Options) { o.Transport = tr })
 	_, err := m.Resolve(context.Background(), catalog.Ref{Distro: "debian", Version: "12", Arch: "x86_64"})
-	if !errors.Is(err, ErrInsecure) || !strings.Contains(err.Error(), "mirror.invalid") {
+	if !errors.Is(err, ErrInsecure) || !strings.Contains(err.Error(), "mirror.example") {
 		t.Fatalf("got %v, want ErrInsecure naming the hop", err)
+	}
+	if n := len(other.Requests()); n != 0 {
+		t.Errorf("the refused hop was requested: %+v", other.Requests())
 	}
 }
 

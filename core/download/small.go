@@ -12,8 +12,12 @@ import (
 // FetchSmall GETs a small document (a checksum manifest, a signature, a
 // directory listing) into memory, with the Client's transport, User-Agent
 // and retry policy. It fails with ErrTooLarge when the body exceeds limit
-// bytes, and with a *StatusError on a non-2xx answer that is not retried.
-// It does not take a transfer slot and is not rate limited.
+// bytes, with a *StatusError on a non-2xx answer that is not retried, with
+// a *RedirectError when the transport policy refuses a hop, and with
+// ErrTooSlow when the document has not arrived whole within
+// Options.SmallTimeout, retries included (a server trickling bytes never
+// stalls, but must not hold a resolve forever). It does not take a transfer
+// slot and is not rate limited.
 //
 // grab is not used here: its in-memory mode (NoStore) has no size cap.
 func (c *Client) FetchSmall(ctx context.Context, url string, limit int64) ([]byte, error) {
