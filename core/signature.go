@@ -87,7 +87,9 @@ func (m *Manager) Resolve(ctx context.Context, ref catalog.Ref) (*Resolution, er
 	if err != nil {
 		return nil, err
 	}
-	return &Resolution{Resolved: res, SignatureInfo: info, AssetSignatures: per, policy: policy}, nil
+	r := &Resolution{Resolved: res, SignatureInfo: info, AssetSignatures: per, policy: policy}
+	m.logResolution(r)
+	return r, nil
 }
 
 // checkTransport judges every URL of a resolved image by the distro's
