@@ -40,7 +40,7 @@ func (m *Manager) ConvertWithProgress(ctx context.Context, k cache.Key, progress
 		return m.prepared(k, meta), nil // up to date
 	}
 	for _, a := range meta.Assets {
-		if _, err := tx.Keep(a.Role); err != nil {
+		if _, err := tx.Keep(a.Role, nil); err != nil {
 			return nil, err
 		}
 	}

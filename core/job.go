@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -350,13 +351,17 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 	}
 	defer tx.Abort()
 	old := tx.Committed()
+	if old != nil && old.Build != res.Build {
+		m.logCached(key, res.Build, "a new build replaces build "+old.Build+" once it is verified")
+	}
 
 	var wg sync.WaitGroup
 	errs := make([]error, len(res.Assets))
 	j.update(func(s *Snapshot) { s.Phase = PhaseDownloading })
 	for i, a := range res.Assets {
 		if sameAsset(old, a) {
-			if _, err := tx.Keep(a.Role); err == nil {
+			if _, err := tx.Keep(a.Role, func(am *cache.AssetMeta) { am.Signature = res.AssetSignatures[a.Role] }); err == nil {
+				m.opts.Logger.Info("asset already in the cache with this digest", "role", a.Role, "file", old.Asset(a.Role).File)
 				j.update(func(s *Snapshot) {
 					s.Assets[i].Phase, s.Assets[i].Cached = PhaseDone, true
 					s.Assets[i].BytesDone = s.Assets[i].BytesTotal
@@ -375,10 +380,12 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 		wg.Add(1)
 		go func(i int, a catalog.Asset) {
 			defer wg.Done()
-			r, err := m.dl.Fetch(ctx, download.Request{URL: a.URL, Dest: pf.Dest, Part: pf.Part, Digest: a.Digest, Size: a.Size, ExtraSpace: extra},
+			r, err := m.fetchAsset(ctx, res, download.Request{URL: a.URL, Dest: pf.Dest, Part: pf.Part, Digest: a.Digest, Size: a.Size, ExtraSpace: extra},
 				func(p download.Progress) { j.progress(i, p) })
 			if err == nil {
-				err = tx.Stage(a.Role, r.Path, cache.AssetMeta{URL: a.URL, Digest: a.Digest, Size: r.Size, Validator: r.Validator, Format: a.Format})
+				// The URL recorded is where the bytes came from, after redirects.
+				err = tx.Stage(a.Role, r.Path, cache.AssetMeta{URL: cmp.Or(r.FinalURL, a.URL), Digest: a.Digest, Size: r.Size,
+					Validator: r.Validator, Format: a.Format, Signature: res.AssetSignatures[a.Role]})
 			}
 			if err != nil {
 				errs[i] = fmt.Errorf("%s (%s): %w", a.Role, a.Name, err)
@@ -479,7 +486,7 @@ func (m *Manager) cachedImage(ctx context.Context, j *Job, raw bool) (*PreparedI
 				j.notice(change + "; converting again")
 			}
 			for _, a := range meta.Assets {
-				if _, err := tx.Keep(a.Role); err != nil {
+				if _, err := tx.Keep(a.Role, nil); err != nil {
 					return nil, false, nil // not intact: pull it again
 				}
 			}
@@ -494,6 +501,7 @@ func (m *Manager) cachedImage(ctx context.Context, j *Job, raw bool) (*PreparedI
 		tx.Abort()
 	}
 	_ = m.cache.Touch(key)
+	m.logCached(key, meta.Build, "using the cached image; no network (pull --update looks upstream)")
 	img := m.prepared(key, meta)
 	img.Signature = SignatureFromMeta(meta.Signature)
 	j.update(func(s *Snapshot) {

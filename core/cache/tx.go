@@ -251,10 +251,12 @@ func (tx *Tx) Stage(role, file string, a AssetMeta) error {
 	return nil
 }
 
-// Keep makes the committed asset with the given role part of the new build
-// as it is, and returns it. It fails unless the committed build has that
-// asset in place at its recorded size.
-func (tx *Tx) Keep(role string) (AssetMeta, error) {
+// Keep makes the committed asset with the given role part of the new build,
+// its file as it is, and returns it. update, when not nil, may change what
+// is recorded about it (such as how its digest was proven now), not its
+// file. Keep fails unless the committed build has that asset in place at its
+// recorded size.
+func (tx *Tx) Keep(role string, update func(*AssetMeta)) (AssetMeta, error) {
 	if tx.old == nil {
 		return AssetMeta{}, fmt.Errorf("%w: %s", ErrNotCached, tx.k)
 	}
@@ -266,11 +268,16 @@ func (tx *Tx) Keep(role string) (AssetMeta, error) {
 	if err != nil || !fi.Mode().IsRegular() || (a.Size > 0 && fi.Size() != a.Size) {
 		return AssetMeta{}, fmt.Errorf("%s: %s is not in place", tx.k, a.File)
 	}
+	k := *a
+	if update != nil {
+		update(&k)
+		k.Role, k.File, k.Size, k.Digest = a.Role, a.File, a.Size, a.Digest
+	}
 	tx.mu.Lock()
 	defer tx.mu.Unlock()
 	delete(tx.staged, role)
-	tx.kept[role] = *a
-	return *a, nil
+	tx.kept[role] = k
+	return k, nil
 }
 
 // Asset returns the new build's asset with the given role, staged or kept,
