@@ -41,6 +41,9 @@ type versionJSON struct {
 	Arches    []string `json:"arches"`
 	Assets    []string `json:"assets"`
 	EOL       string   `json:"eol,omitempty"`
+	// Signature is the release's signature kind: releases of one distro
+	// may differ (AlmaLinux signs 8 and 9, not 10).
+	Signature string `json:"signature"`
 }
 
 func runCatalog(ctx context.Context, r *runner, pos []string) error {
@@ -78,7 +81,7 @@ func runCatalog(ctx context.Context, r *runner, pos []string) error {
 		for _, v := range d.Versions {
 			dj.Versions = append(dj.Versions, versionJSON{Version: v.Version, Codename: v.Codename,
 				Supported: v.Supported(time.Now()), Preview: v.Preview,
-				Arches: d.ArchList(v), Assets: d.AssetRoles(v), EOL: v.EOL})
+				Arches: d.ArchList(v), Assets: d.AssetRoles(v), EOL: v.EOL, Signature: d.SignatureFor(v).Kind})
 		}
 		doc.Distros = append(doc.Distros, dj)
 	}
@@ -99,7 +102,7 @@ func runCatalog(ctx context.Context, r *runner, pos []string) error {
 				ver += " (end of life)"
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, ver, dash(v.Codename),
-				strings.Join(v.Arches, ","), strings.Join(v.Assets, "+"), d.Boot, signedWord(d.Signature))
+				strings.Join(v.Arches, ","), strings.Join(v.Assets, "+"), d.Boot, signedWord(v.Signature))
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -170,6 +173,9 @@ type resolveJSON struct {
 	Boot      string        `json:"boot"`
 	Assets    []assetJSON   `json:"assets"`
 	Signature signatureJSON `json:"signature"`
+	// Archived: the release was found only in the distribution's archive.
+	Archived bool   `json:"archived,omitempty"`
+	Note     string `json:"note,omitempty"`
 }
 
 // assetJSON is a resolved asset with every key of the contract present,
@@ -208,7 +214,8 @@ func runResolve(ctx context.Context, r *runner, pos []string) error {
 			assets[i] = assetJSON{Asset: a, Format: a.Format}
 		}
 		return r.printJSON(resolveJSON{Distro: res.Distro, Version: res.Version, Codename: res.Codename,
-			Arch: res.Arch, Build: res.Build, Boot: res.Boot, Assets: assets, Signature: toSignatureJSON(res.SignatureInfo)})
+			Arch: res.Arch, Build: res.Build, Boot: res.Boot, Assets: assets, Signature: toSignatureJSON(res.SignatureInfo),
+			Archived: res.Archived, Note: res.Note})
 	}
 	w := r.env.Stdout
 	fmt.Fprintf(w, "%s %s", res.DistroName, res.Version)
@@ -224,6 +231,9 @@ func runResolve(ctx context.Context, r *runner, pos []string) error {
 		fmt.Fprintf(w, "  %-9s %s\n            %s  (%s%s)\n", a.Role, a.URL, a.Digest, size, formatSuffix(a.Format))
 	}
 	fmt.Fprintf(w, "signature: %s\n", describeSignature(res.SignatureInfo))
+	if res.Note != "" {
+		fmt.Fprintf(w, "note: %s\n", res.Note)
+	}
 	return nil
 }
 
