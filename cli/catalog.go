@@ -17,6 +17,15 @@ type catalogJSON struct {
 	// RefreshedAt is when the upstream refresh in use was taken; null for
 	// the embedded catalog alone.
 	RefreshedAt *time.Time `json:"refreshed_at"`
+	// Refresh says, after --refresh, what each distribution answered.
+	Refresh []refreshJSON `json:"refresh,omitempty"`
+}
+
+// refreshJSON is one distribution's answer to --refresh.
+type refreshJSON struct {
+	ID    string   `json:"id"`
+	Found []string `json:"found"`
+	Error string   `json:"error,omitempty"`
 }
 
 type distroJSON struct {
@@ -54,9 +63,21 @@ func runCatalog(ctx context.Context, r *runner, pos []string) error {
 	if err != nil {
 		return err
 	}
+	var refreshed []refreshJSON
 	if r.o.refresh {
-		if err := r.refresh(ctx, m); err != nil {
+		res, err := r.refresh(ctx, m)
+		if err != nil {
 			return err
+		}
+		for _, d := range res.Distros {
+			rj := refreshJSON{ID: d.Distro, Found: d.Found}
+			if rj.Found == nil {
+				rj.Found = []string{}
+			}
+			if d.Err != nil {
+				rj.Error = d.Err.Error()
+			}
+			refreshed = append(refreshed, rj)
 		}
 	}
 	cat := m.Catalog()
@@ -68,7 +89,7 @@ func runCatalog(ctx context.Context, r *runner, pos []string) error {
 		}
 		distros = []*catalog.Distro{d}
 	}
-	var doc catalogJSON
+	doc := catalogJSON{Refresh: refreshed}
 	if src := m.CatalogSource(); !src.Refreshed.IsZero() {
 		doc.RefreshedAt = &src.Refreshed
 	}
@@ -117,18 +138,22 @@ func runCatalog(ctx context.Context, r *runner, pos []string) error {
 }
 
 // refresh asks upstream for releases and says what it found.
-func (r *runner) refresh(ctx context.Context, m *core.Manager) error {
+func (r *runner) refresh(ctx context.Context, m *core.Manager) (core.RefreshResult, error) {
 	r.infof("asking the distributions which releases exist …")
 	res, err := m.RefreshCatalog(ctx)
 	if err != nil {
-		return err
+		return res, err
 	}
-	for _, e := range res.Failed {
-		r.warnf("%v", e)
+	for _, d := range res.Distros {
+		if d.Err != nil {
+			r.warnf("%s: failed: %v", d.Distro, d.Err)
+			continue
+		}
+		r.infof("%s: upstream has %s", d.Distro, strings.Join(d.Found, ", "))
 	}
 	if res.Offline {
 		r.warnf("no distribution answered; using %s", res.Source)
-		return nil
+		return res, nil
 	}
 	for _, a := range res.Changes.Added {
 		r.infof("new: %s", a)
@@ -142,7 +167,7 @@ func (r *runner) refresh(ctx context.Context, m *core.Manager) error {
 	if len(res.Changes.Added) == 0 {
 		r.infof("no new releases upstream")
 	}
-	return nil
+	return res, nil
 }
 
 func signedWord(kind string) string {

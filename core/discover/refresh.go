@@ -54,6 +54,9 @@ var sources = map[string]source{
 	"almalinux": listingSource(majorDirRe, true),
 }
 
+// Covers reports whether Refresh knows how to look up the catalog distro id.
+func Covers(id string) bool { return sources[id] != nil }
+
 // Refresh is Options{}.Refresh: it asks the upstreams themselves.
 func Refresh(ctx context.Context, f catalog.Fetcher, cat *catalog.Catalog, now time.Time) (*Snapshot, []error) {
 	return Options{}.Refresh(ctx, f, cat, now)
