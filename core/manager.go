@@ -113,6 +113,8 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 		UserAgent: ua,
 		Transport: transport,
 		Backoff:   opts.Backoff,
+
+		SmallTimeout: opts.SmallTimeout,
 	})
 	m := &Manager{
 		opts: opts, cat: cat, problems: problems, cache: c, dl: dl, keys: keys,
