@@ -471,6 +471,9 @@ func (j *job) classify(ctx context.Context, resp *grab.Response, err error, resu
 	if errors.As(err, &pe) {
 		return fmt.Errorf("download %s: %w", j.req.URL, err) // the local disk: retrying will not help
 	}
+	if te, ok := tlsFailure(j.req.URL, err); ok {
+		return te
+	}
 	// Connection refused, reset, unexpected EOF, timeouts, HEAD failures.
 	return &retryError{err: withURL(j.req.URL, err)}
 }
