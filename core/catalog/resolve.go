@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"vmimages/core/manifest"
+	"vmimages/core/version"
 )
 
 // ErrNoBuild: the upstream directory holds no file or build that the
@@ -335,7 +336,7 @@ func compareGroups(a, b []string, idx []int, names []string, prefer map[string][
 			}
 			continue
 		}
-		if c := CompareVersions(a[i], b[i]); c != 0 {
+		if c := version.Compare(a[i], b[i]); c != 0 {
 			return c
 		}
 	}
