@@ -102,19 +102,14 @@ func (r *runner) follow(ctx context.Context, job *core.Job) (*core.PreparedImage
 	}
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
-	noted := ""
-	note := func(s core.Snapshot) {
-		if s.Note != "" && s.Note != noted {
-			noted = s.Note
-			r.infof("vmimages: note: %s", s.Note)
-		}
-	}
 	for {
 		select {
 		case <-job.Done():
 			s := job.Snapshot()
-			note(s)
 			p.finish(s)
+			for _, n := range s.Notices {
+				fmt.Fprintf(r.env.Stderr, "vmimages: %s\n", n)
+			}
 			return job.Wait(context.Background())
 		case <-ctx.Done():
 			job.Cancel()
@@ -122,9 +117,7 @@ func (r *runner) follow(ctx context.Context, job *core.Job) (*core.PreparedImage
 			p.finish(job.Snapshot())
 			return nil, ctx.Err()
 		case <-tick.C:
-			s := job.Snapshot()
-			note(s)
-			p.show(s)
+			p.show(job.Snapshot())
 		}
 	}
 }

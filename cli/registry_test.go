@@ -113,7 +113,7 @@ func TestRegistryPushThenPullWithUpstreamDown(t *testing.T) {
 	if err != nil || !bytes.Equal(got, disk) {
 		t.Fatalf("pulled disk differs from the pushed one (%v)", err)
 	}
-	if strings.Contains(r.stderr, "note:") {
+	if strings.Contains(r.stderr, "from upstream instead") {
 		t.Errorf("a registry pull should need no fallback note:\n%s", r)
 	}
 	// The registry-pulled image keeps its proof: it can be pushed on.
@@ -240,7 +240,7 @@ func TestRegistryDownFallsBackToUpstream(t *testing.T) {
 	dead := "oci://" + strings.TrimPrefix(deadURL(t), "http://") + "/lab"
 	s.writeConfig(`registry = "` + dead + `"` + "\n")
 	r := s.run("pull", "debian", "12", "--arch", "amd64", "--mirror", "debian="+srv.URL+"/debian/").ok(t)
-	if !strings.Contains(r.stderr, "note: registry "+dead) || !strings.Contains(r.stderr, "pulling from upstream") {
+	if !strings.Contains(r.stderr, "registry "+dead) || !strings.Contains(r.stderr, "pulled from upstream instead") {
 		t.Errorf("stderr should say the registry was skipped and why\n%s", r)
 	}
 }

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime"
 	"sort"
@@ -14,6 +15,7 @@ import (
 	"vmimages/core/catalog"
 	"vmimages/core/config"
 	"vmimages/core/download"
+	"vmimages/core/localfs"
 	"vmimages/core/qemuimg"
 	"vmimages/core/registry"
 	"vmimages/core/trust"
@@ -56,6 +58,15 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 	if opts.GOOS == "" {
 		opts.GOOS = runtime.GOOS
 	}
+	transport := opts.Transport
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	} else {
+		if transport == nil {
+			transport = download.NewTransport()
+		}
+		transport = download.LogTransport(opts.Logger, transport)
+	}
 	cat, problems, err := catalog.LoadWithOverlays(opts.OverlayDir)
 	if err != nil {
 		return nil, err
@@ -83,9 +94,14 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 			return nil, err
 		}
 	}
-	c, err := cache.Open(opts.cacheRoot(), cache.WithClock(opts.Now))
-	if err != nil {
-		return nil, fmt.Errorf("opening the cache at %s: %w", opts.cacheRoot(), err)
+	// The cache is opened lazily: nothing is created until a change needs
+	// it, and without a known folder the Manager still does what needs none
+	// (catalog, resolve); the cache then reports why it is unavailable.
+	var c *cache.Cache
+	if root, err := opts.cacheRoot(); err != nil {
+		c = cache.Unavailable(err, cache.WithClock(opts.Now))
+	} else if c, err = cache.Open(root, cache.WithClock(opts.Now)); err != nil {
+		return nil, fmt.Errorf("opening the cache at %s: %w", root, err)
 	}
 	keys, err := trust.Embedded()
 	if err != nil {
@@ -96,7 +112,7 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 		if err != nil {
 			return nil, fmt.Errorf("signing key for %s from settings: %w", k.Distro, err)
 		}
-		if keys, err = keys.With(b, k.Fingerprint); err != nil {
+		if keys, err = keys.With(k.Distro, b, k.Fingerprint); err != nil {
 			return nil, fmt.Errorf("signing key %s from settings: %w", k.File, err)
 		}
 	}
@@ -108,8 +124,10 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 		Parallel:  opts.Config.ParallelOrDefault(),
 		RateLimit: opts.Config.BandwidthBytes(),
 		UserAgent: ua,
-		Transport: opts.Transport,
+		Transport: transport,
 		Backoff:   opts.Backoff,
+
+		SmallTimeout: opts.SmallTimeout,
 	})
 	m := &Manager{
 		opts: opts, cat: cat, problems: problems, cache: c, dl: dl, keys: keys,
@@ -291,4 +309,4 @@ func (m *Manager) Prune(ctx context.Context, p cache.PrunePolicy, dryRun bool) (
 }
 
 // FreeSpace is the free space on the cache's file system.
-func (m *Manager) FreeSpace() (int64, error) { return cache.FreeSpace(m.cache.Root()) }
+func (m *Manager) FreeSpace() (int64, error) { return localfs.FreeSpace(m.cache.Root()) }

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path"
-	"path/filepath"
 
 	"github.com/opencontainers/go-digest"
 
@@ -101,11 +100,6 @@ func (m *Manager) Push(ctx context.Context, ref catalog.Ref, target string, prog
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := m.cache.Lock(ctx, key)
-	if err != nil {
-		return nil, fmt.Errorf("locking %s in the cache: %w", key, err)
-	}
-	defer unlock()
 	im, err := m.cache.Image(key)
 	if err != nil {
 		return nil, err
@@ -113,7 +107,17 @@ func (m *Manager) Push(ctx context.Context, ref catalog.Ref, target string, prog
 	if im.State != cache.StateReady || im.Meta == nil {
 		return nil, fmt.Errorf("%w: %s is %s (%s)", ErrNotCached, key, im.State, im.Reason)
 	}
-	meta := im.Meta
+	// The image's lock, so no update replaces files while they upload; the
+	// transaction is never committed.
+	tx, err := m.cache.Begin(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("locking %s in the cache: %w", key, err)
+	}
+	defer tx.Abort()
+	meta := tx.Committed()
+	if meta == nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotCached, key)
+	}
 	proofs, err := m.cache.Proofs(key, meta.Build)
 	if err != nil {
 		return nil, err
@@ -136,7 +140,7 @@ func (m *Manager) Push(ctx context.Context, ref catalog.Ref, target string, prog
 	for _, a := range meta.Assets {
 		checksums := checksumsOf(a, proofs)
 		name := assetName(a.URL)
-		p := filepath.Join(m.cache.Dir(key), a.File)
+		p := tx.Path(a.File)
 		progress(PushProgress{Phase: PhaseVerifying, Role: a.Role, BytesTotal: a.Size})
 		oci, err := hashBoth(ctx, p, a.Digest, func(n int64) {
 			progress(PushProgress{Phase: PhaseVerifying, Role: a.Role, BytesDone: n, BytesTotal: a.Size})
@@ -148,7 +152,7 @@ func (m *Manager) Push(ctx context.Context, ref catalog.Ref, target string, prog
 		out.Layers = append(out.Layers, registry.Layer{Role: a.Role, Name: name, Format: a.Format, URL: a.URL,
 			UpstreamDigest: a.Digest, Checksums: checksums, Digest: oci, Size: a.Size, Path: p})
 	}
-	info, err := m.proveClaims(d.Name, d.SignatureFor(v), claims, files, sigs)
+	info, _, err := m.proveClaims(d.ID, d.Name, d.SignatureFor(v), claims, files, sigs)
 	if err != nil {
 		return nil, err
 	}

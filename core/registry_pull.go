@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 
 	"vmimages/core/cache"
@@ -21,7 +20,7 @@ import (
 // snapshot's Note says why. Anything the registry serves that does not
 // prove out is an error wrapping ErrIntegrity, with nothing in the cache —
 // a registry is never trusted, and a failed proof never falls back.
-func (j *Job) fromRegistry(ctx context.Context) (img *PreparedImage, used bool, err error) {
+func (j *Job) fromRegistry(ctx context.Context, raw bool) (img *PreparedImage, used bool, err error) {
 	m := j.m
 	ref := m.Registry()
 	if ref == "" {
@@ -42,7 +41,7 @@ func (j *Job) fromRegistry(ctx context.Context) (img *PreparedImage, used bool, 
 		var r *registry.Remote
 		r, err = c.Fetch(ctx, t, key.Distro, registry.Tag(key.Version, key.Arch))
 		if err == nil {
-			img, err := j.pullRemote(ctx, rdl, r, key, d, v)
+			img, err := j.pullRemote(ctx, rdl, r, key, d, v, raw)
 			return img, true, err
 		}
 	}
@@ -52,13 +51,13 @@ func (j *Job) fromRegistry(ctx context.Context) (img *PreparedImage, used bool, 
 	if errors.Is(err, registry.ErrBadManifest) || errors.Is(err, registry.ErrBlobDigest) {
 		return nil, true, fmt.Errorf("%w: %s: %w", ErrIntegrity, t, err)
 	}
-	note := fmt.Sprintf("registry %s: %v; pulling from upstream", t, err)
-	j.update(func(s *Snapshot) { s.Note = note; s.Source = SourceUpstream })
+	j.notice(fmt.Sprintf("registry %s: %v; pulled from upstream instead", t, err))
+	j.update(func(s *Snapshot) { s.Source = SourceUpstream })
 	return nil, false, nil
 }
 
 // pullRemote proves and fetches one image from a registry.
-func (j *Job) pullRemote(ctx context.Context, rdl *download.Client, r *registry.Remote, key cache.Key, d *catalog.Distro, v *catalog.Version) (*PreparedImage, error) {
+func (j *Job) pullRemote(ctx context.Context, rdl *download.Client, r *registry.Remote, key cache.Key, d *catalog.Distro, v *catalog.Version, raw bool) (*PreparedImage, error) {
 	m := j.m
 	im := r.Image
 	if im.Distro != key.Distro || im.Version != key.Version || im.Arch != key.Arch {
@@ -93,7 +92,7 @@ func (j *Job) pullRemote(ctx context.Context, rdl *download.Client, r *registry.
 			assets = append(assets, l)
 		}
 	}
-	sig, err := m.proveClaims(d.Name, d.SignatureFor(v), claims, files, sigs)
+	sig, per, err := m.proveClaims(d.ID, d.Name, d.SignatureFor(v), claims, files, sigs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r.Reference, err)
 	}
@@ -110,67 +109,62 @@ func (j *Job) pullRemote(ctx context.Context, rdl *download.Client, r *registry.
 		}
 		s.Phase = PhaseWaiting
 	})
-	unlock, err := m.cache.Lock(ctx, key)
+	// Nothing is part of the image before Commit: a blob that fails either
+	// proof leaves the cache as it was.
+	tx, err := m.cache.Begin(ctx, key)
 	if err != nil {
 		return nil, fmt.Errorf("locking %s in the cache: %w", key, err)
 	}
-	defer unlock()
-	old, _ := m.cache.ReadMeta(key)
-	dir := m.cache.Dir(key)
-	raw := j.opts.Raw || (j.opts.RawDefault && m.convertByDefault())
-
-	// Every file lands under a staging name and is renamed into place only
-	// once all of them proved both their OCI and their upstream digests.
-	metas := make([]cache.AssetMeta, len(assets))
+	defer tx.Abort()
 	errs := make([]error, len(assets))
 	var wg sync.WaitGroup
 	j.update(func(s *Snapshot) { s.Phase = PhaseDownloading })
 	for i, a := range assets {
-		file := cache.AssetName(a.Role, a.Format)
-		metas[i] = cache.AssetMeta{Role: a.Role, File: file, URL: a.URL, Digest: a.UpstreamDigest, Size: a.Size, Format: a.Format}
+		pf, err := tx.PartFile(a.Role, a.Format)
+		if err != nil {
+			return nil, err
+		}
 		wg.Add(1)
 		go func(i int, a registry.Layer) {
 			defer wg.Done()
-			oci, err := manifest.ParseDigest(string(a.Digest))
-			if err != nil {
-				errs[i] = fmt.Errorf("%w: %s: %w", ErrIntegrity, a.Role, err)
-				return
-			}
-			stage := filepath.Join(dir, stagePrefix+file)
-			res, err := rdl.Fetch(ctx, download.Request{URL: r.BlobURL(a), Dest: stage, Digest: oci, Size: a.Size},
-				func(p download.Progress) { j.progress(i, p) })
-			if err != nil {
-				errs[i] = fmt.Errorf("%s (%s) from %s: %w", a.Role, a.Name, r.Reference, err)
-				return
-			}
-			// The OCI digest is proven; now the distribution's.
-			if oci != a.UpstreamDigest {
-				if _, err := hashBoth(ctx, stage, a.UpstreamDigest, func(int64) {}); err != nil {
-					os.Remove(stage)
-					errs[i] = fmt.Errorf("%s (%s) from %s: %w", a.Role, a.Name, r.Reference, err)
-					return
+			errs[i] = func() error {
+				oci, err := manifest.ParseDigest(string(a.Digest))
+				if err != nil {
+					return fmt.Errorf("%w: %w", ErrIntegrity, err)
 				}
+				res, err := rdl.Fetch(ctx, download.Request{URL: r.BlobURL(a), Dest: pf.Dest, Part: pf.Part, Digest: oci, Size: a.Size},
+					func(p download.Progress) { j.progress(i, p) })
+				if err != nil {
+					return err
+				}
+				// The OCI digest is proven; now the distribution's, unless it
+				// is the same digest.
+				if oci != a.UpstreamDigest {
+					if _, err := hashBoth(ctx, res.Path, a.UpstreamDigest, func(int64) {}); err != nil {
+						os.Remove(res.Path)
+						return err
+					}
+				}
+				if err := tx.Stage(a.Role, res.Path, cache.AssetMeta{URL: a.URL, Digest: a.UpstreamDigest, Size: res.Size,
+					Validator: res.Validator, Format: a.Format, Signature: per[a.Role]}); err != nil {
+					return err
+				}
+				j.update(func(s *Snapshot) { s.Assets[i].Phase = PhaseDone; s.Assets[i].BytesDone = a.Size })
+				return nil
+			}()
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("%s (%s) from %s: %w", a.Role, a.Name, r.Reference, errs[i])
 			}
-			metas[i].Validator = res.Validator
-			j.update(func(s *Snapshot) { s.Assets[i].Phase = PhaseDone; s.Assets[i].BytesDone = a.Size })
 		}(i, a)
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		for _, mt := range metas {
-			os.Remove(filepath.Join(dir, stagePrefix+mt.File))
-		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return nil, err
 	}
-	for _, mt := range metas {
-		if err := os.Rename(filepath.Join(dir, stagePrefix+mt.File), filepath.Join(dir, mt.File)); err != nil {
-			return nil, fmt.Errorf("putting %s in place: %w", mt.File, err)
-		}
-	}
-	meta := &cache.Meta{Distro: key.Distro, Version: key.Version, Arch: key.Arch, Build: im.Build, PulledAt: m.now(), LastUsed: m.now(), Assets: metas}
+	meta := &cache.Meta{Build: im.Build, PulledAt: m.now(), LastUsed: m.now()}
 	meta.Signature = &cache.SignatureMeta{Status: sig.Status, Signer: sig.Signer}
 	if sig.SignedAt != nil {
 		meta.Signature.SignedAt = *sig.SignedAt
@@ -178,30 +172,8 @@ func (j *Job) pullRemote(ctx context.Context, rdl *download.Client, r *registry.
 	if disk := im.Layer(registry.RoleDisk); disk != nil {
 		meta.Signature.ManifestURL = disk.Checksums
 	}
-	if old != nil && old.DiskRaw != nil {
-		if da := meta.Asset(cache.RoleDisk); da != nil && old.DiskRaw.SourceDigest == da.Digest {
-			meta.DiskRaw = old.DiskRaw
-		} else {
-			os.Remove(filepath.Join(dir, old.DiskRaw.File))
-		}
-	}
-	if err := m.cache.WriteMeta(meta); err != nil {
-		return nil, err
-	}
-	if err := m.cache.SaveProofs(key, meta.Build, proofs); err != nil {
-		return nil, err
-	}
-	if raw {
-		j.update(func(s *Snapshot) { s.Phase = PhaseConverting })
-		if err := m.convertLocked(ctx, key, meta, func(f float64) {
-			j.update(func(s *Snapshot) { s.Converted = f })
-		}); err != nil {
-			return nil, err
-		}
-	}
-	img := m.prepared(key, meta)
-	img.Signature = sig
-	return img, nil
+	tx.SetProofs(proofs)
+	return j.commit(ctx, tx, meta, raw, sig)
 }
 
 func joinNote(a, b string) string {

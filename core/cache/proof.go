@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"vmimages/core/localfs"
 )
 
 // Proof roles.
@@ -52,24 +54,29 @@ type proofIndexFile struct {
 	Proofs []Proof `json:"proofs"`
 }
 
-// SaveProofs keeps an image's proof for a build, replacing any earlier one.
-// The caller holds the image's lock.
-func (c *Cache) SaveProofs(k Key, build string, proofs []Proof) error {
-	if err := k.Validate(); err != nil {
-		return err
-	}
-	dir := filepath.Join(c.Dir(k), proofDir)
+// SetProofs gives the new build's proof: the distribution's checksum files
+// and signatures, exactly as downloaded. Commit keeps them beside the build
+// (replacing an earlier build's), and Proofs reads them back.
+func (tx *Tx) SetProofs(proofs []Proof) {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	tx.proofs = append([]Proof{}, proofs...)
+}
+
+// saveProofs writes a build's proof into dir, each file through a synced
+// temporary and a rename, the index last.
+func saveProofs(dir, build string, proofs []Proof) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("keep checksum files of %s: %w", k, err)
+		return fmt.Errorf("keep checksum files: %w", err)
 	}
-	idx := proofIndexFile{Build: build}
+	idx := proofIndexFile{Build: build, Proofs: []Proof{}}
 	for i, p := range proofs {
 		if len(p.Data) > maxProof {
-			return fmt.Errorf("keep checksum files of %s: %s is %d bytes", k, truncate(p.URL), len(p.Data))
+			return fmt.Errorf("keep checksum files: %s is %d bytes", truncate(p.URL), len(p.Data))
 		}
 		p.File = p.Role + "-" + strconv.Itoa(i+1)
-		if err := writeFileAtomic(filepath.Join(dir, p.File), p.Data); err != nil {
-			return fmt.Errorf("keep checksum files of %s: %w", k, err)
+		if err := localfs.WriteFile(filepath.Join(dir, p.File), p.Data, 0o644); err != nil {
+			return fmt.Errorf("keep checksum files: %w", err)
 		}
 		p.Data, p.Path = nil, ""
 		idx.Proofs = append(idx.Proofs, p)
@@ -78,8 +85,8 @@ func (c *Cache) SaveProofs(k Key, build string, proofs []Proof) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, proofIndex), append(b, '\n')); err != nil {
-		return fmt.Errorf("keep checksum files of %s: %w", k, err)
+	if err := localfs.WriteFile(filepath.Join(dir, proofIndex), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("keep checksum files: %w", err)
 	}
 	return nil
 }
