@@ -148,6 +148,7 @@ func (r *Registry) start(bin string) {
 	r.t.Helper()
 	r.cmd = exec.Command(bin, "serve", r.config)
 	r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
+	dieWithParent(r.cmd)
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatal(err)
 	}
