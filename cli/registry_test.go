@@ -243,6 +243,34 @@ func TestRegistryDownFallsBackToUpstream(t *testing.T) {
 	if !strings.Contains(r.stderr, "registry "+dead) || !strings.Contains(r.stderr, "pulled from upstream instead") {
 		t.Errorf("stderr should say the registry was skipped and why\n%s", r)
 	}
+	// --registry none: the settings' registry is not tried at all.
+	s.run("rm", "debian", "12", "--arch", "amd64").ok(t)
+	r = s.run("pull", "debian", "12", "--arch", "amd64", "--registry", "none", "--mirror", "debian="+srv.URL+"/debian/").ok(t)
+	if strings.Contains(r.stderr, "registry") {
+		t.Errorf("--registry none still tried the registry\n%s", r)
+	}
+}
+
+func TestRegistryPushRefusesADamagedCache(t *testing.T) {
+	reg := registrytest.Start(t, registrytest.Options{})
+	s := newSandbox(t)
+	srv, disk := debianMirror(t)
+	s.run("pull", "debian", "12", "--arch", "amd64", "-q", "--mirror", "debian="+srv.URL+"/debian/").ok(t)
+	bad := append([]byte(nil), disk...)
+	bad[100] ^= 1
+	writeFile(t, filepath.Join(s.imageDir("debian", "12", "x86_64"), "disk.qcow2"), string(bad))
+	r := s.run("push", "debian", "12", "--arch", "amd64", reg.Ref("lab/vm"))
+	if r.code != cli.ExitIntegrity {
+		t.Fatalf("want exit 3 for a cached disk that no longer matches\n%s", r)
+	}
+	resp, err := reg.HTTPClient().Get(reg.BaseURL() + "/v2/lab/vm/debian/tags/list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("the registry has the repository after a refused push (status %d)", resp.StatusCode)
+	}
 }
 
 func TestRegistryTLSBasicAuthThroughTheBinary(t *testing.T) {

@@ -13,6 +13,12 @@
 #   curl -o f URL && sha512sum f
 #   vmimages pull debian 12            transfer + streaming SHA-512
 #
+# then, with Debian's docker-registry on 127.0.0.1 (make deps installs it),
+#
+#   vmimages push bench 1 oci://…      the whole image, once (peak RSS)
+#   curl -o f …/v2/…/blobs/<digest>    the floor: the registry's blob, bare
+#   vmimages pull bench 1 --registry … both the OCI and the upstream digest
+#
 # and once a pull resumed from 50% (a rate-limited pull SIGKILLed when its
 # part file reaches half the size), counting the bytes the server sent.
 # It prints median wall seconds, peak RSS, ratios and PASS/MISS against the
@@ -20,7 +26,8 @@
 #
 #   SHA-256 pull <= 1.25 x curl; SHA-512 pull <= 1.40 x curl;
 #   the resumed pull transfers only the missing part (+-1% of the file);
-#   peak RSS of every pull <= 64 MiB.
+#   peak RSS of every pull <= 64 MiB;
+#   registry pull <= 1.25 x curl of the blob; push and registry pull <= 64 MiB.
 #
 # The page cache cannot be dropped without root, so the file is read once
 # before the runs and every run starts warm. Environment: BENCH_SIZE_MIB
@@ -166,6 +173,49 @@ RANGES=$(tail -n +"$((mark + 1))" "$WORK/served.log" | awk -v p="/debian/bookwor
 cmp -s "$CACHE/images/debian/12/x86_64/disk.qcow2" "$DEB_DIR/$DEB_NAME" || { echo "bench: the resumed disk differs" >&2; exit 1; }
 rm -rf "$CACHE"
 
+# An OCI registry on 127.0.0.1 (Debian's docker-registry, plain http on
+# loopback): push the SHA-256 image once, then pull it from the registry into
+# an empty cache (upstream unreachable) against a bare curl of the same blob.
+REG_PID=""
+if command -v docker-registry >/dev/null; then
+	echo "bench: OCI registry: push once, then pull vs curl of the blob …" >&2
+	mkdir -p "$WORK/registry"
+	for _ in $(seq 20); do
+		REG_PORT=$((20000 + RANDOM % 30000))
+		cat >"$WORK/registry.yml" <<EOF2
+version: 0.1
+log: {level: error, accesslog: {disabled: true}}
+storage: {filesystem: {rootdirectory: $WORK/registry}}
+http: {addr: 127.0.0.1:$REG_PORT}
+EOF2
+		docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
+		REG_PID=$!
+		for _ in $(seq 100); do
+			curl -fsS -o /dev/null "http://127.0.0.1:$REG_PORT/v2/" 2>/dev/null && break
+			kill -0 "$REG_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill -0 "$REG_PID" 2>/dev/null && curl -fsS -o /dev/null "http://127.0.0.1:$REG_PORT/v2/" && break
+		kill "$REG_PID" 2>/dev/null || true
+		wait "$REG_PID" 2>/dev/null || true
+		REG_PID=""
+	done
+	[ -n "$REG_PID" ] || { echo "bench: docker-registry did not start" >&2; cat "$WORK/registry.log" >&2; exit 1; }
+	SERVER_PID="$SERVER_PID $REG_PID"
+	REG=oci://127.0.0.1:$REG_PORT/bench
+	"${PULL[@]}" --cache-dir "$WORK/regsrc" bench 1
+	measure push "$BIN" push -q bench 1 --arch amd64 "$REG" --cache-dir "$WORK/regsrc"
+	BLOB_URL=http://127.0.0.1:$REG_PORT/v2/bench/bench/blobs/sha256:$SHA256
+	for run in $(seq "$RUNS"); do
+		measure regcurl curl -fsS -o "$OUT/blob" "$BLOB_URL"
+		rm -f "$OUT/blob"
+		measure regpull "$BIN" pull --arch amd64 -q --cache-dir "$CACHE" --registry "$REG" --mirror "bench=http://127.0.0.1:9/bench/" bench 1
+		cmp -s "$CACHE/images/bench/1/x86_64/disk.qcow2" "$BENCH_DIR/$BENCH_NAME" || { echo "bench: the disk pulled from the registry differs" >&2; exit 1; }
+		rm -rf "$CACHE"
+	done
+	rm -rf "$WORK/regsrc"
+fi
+
 # median NAME: median seconds; peak NAME: largest RSS in MiB.
 median() { sort -n "$WORK/m.$1" | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 peak() { awk 'BEGIN {m = 0} $2 > m {m = $2} END {printf "%.1f", m / 1024}' "$WORK/m.$1"; }
@@ -190,6 +240,11 @@ printf '%-38s %8.2f %6s MiB %8s %11s\n' "curl + sha512sum -c" "$T_C512" "$(peak 
 printf '%-38s %8.2f %6s MiB %8s %11s\n' "vmimages pull (SHA-512)" "$T_P512" "$(peak pull512)" "$(ratio "$T_P512" "$T_CURL")" "$(ratio "$T_P512" "$T_C512")"
 printf '%-38s %8.2f %6s MiB %8s %11s\n' "vmimages pull resumed at $((PART_SIZE * 100 / SIZE))% (SHA-512)" "$T_RES" "$(peak resume)" "$(ratio "$T_RES" "$T_CURL")" ""
 echo
+if [ -n "$REG_PID" ]; then
+	printf '%-38s %8.2f %6s MiB %8s %11s\n' "curl of the blob from the registry" "$(median regcurl)" "$(peak regcurl)" "1.00" ""
+	printf '%-38s %8.2f %6s MiB %8s %11s\n' "vmimages pull from the registry" "$(median regpull)" "$(peak regpull)" "$(ratio "$(median regpull)" "$(median regcurl)")" ""
+	printf '%-38s %8.2f %6s MiB %8s %11s\n' "vmimages push (first, whole image)" "$(median push)" "$(peak push)" "" ""
+fi
 printf 'resume: part file %d bytes; missing %d; server sent %d (requests: %s)\n' "$PART_SIZE" "$MISSING" "$SENT" "${RANGES:-none}"
 echo
 
@@ -205,6 +260,14 @@ target "$(verdict "$R256" 1.25)" "SHA-256 pull <= 1.25 x bare transfer: $R256"
 target "$(verdict "$R512" 1.40)" "SHA-512 pull <= 1.40 x bare transfer: $R512"
 target "$(verdict "$DIFF" 0.01)" "resumed pull sends only the missing part (+-1% of the file): $SENT of $MISSING bytes"
 target "$(verdict "$RSS_MAX" 64)" "peak RSS of a pull <= 64 MiB: $RSS_MAX MiB"
+if [ -n "$REG_PID" ]; then
+	RREG=$(ratio "$(median regpull)" "$(median regcurl)")
+	RSS_REG=$(cat "$WORK/m.push" "$WORK/m.regpull" | awk '$2 > m {m = $2} END {printf "%.1f", m / 1024}')
+	target "$(verdict "$RREG" 1.25)" "registry pull <= 1.25 x curl of the blob: $RREG"
+	target "$(verdict "$RSS_REG" 64)" "peak RSS of push and registry pull <= 64 MiB: $RSS_REG MiB"
+else
+	target MISS "registry: docker-registry is not installed (make deps)"
+fi
 if [ "$misses" -eq 0 ]; then
 	echo "all targets met"
 else
