@@ -128,7 +128,7 @@ func (r *runner) candidates(ctx context.Context, before []string, cur string) []
 		case 1:
 			return r.versionCandidates(ctx, pos[0])
 		}
-	case "rm", "verify", "convert":
+	case "rm", "verify", "convert", "push":
 		return r.cachedCandidates(ctx, pos)
 	}
 	return nil

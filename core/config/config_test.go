@@ -28,6 +28,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad convert", "convert = \"sometimes\"\n", "convert must be"},
 		{"bad parallel", "parallel = 99\n", "parallel must be"},
 		{"bad bandwidth", "bandwidth = \"fast\"\n", "bandwidth"},
+		{"registry not oci", "registry = \"https://registry.lab/x\"\n", "registry: not a registry address"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "config.toml")
@@ -77,5 +78,16 @@ func TestRelativeKeyFile(t *testing.T) {
 	}
 	if c.Keys[0].File != filepath.Join(dir, "mine.asc") {
 		t.Errorf("key file %q, want it relative to the settings folder", c.Keys[0].File)
+	}
+}
+
+func TestRegistrySettings(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(p, []byte("registry = \"oci://registry.lab:5000/vmimages\"\ninsecure_registries = [\"registry.lab:5000\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(p)
+	if err != nil || c.Registry != "oci://registry.lab:5000/vmimages" || !reflect.DeepEqual(c.InsecureRegistries, []string{"registry.lab:5000"}) {
+		t.Fatalf("Load = %+v, %v", c, err)
 	}
 }
