@@ -13,6 +13,7 @@ import (
 
 	"vmimages/core"
 	"vmimages/core/catalog"
+	"vmimages/core/registry"
 	"vmimages/core/download"
 )
 
@@ -305,7 +306,7 @@ func (r *runner) exitCode(err error) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(r.env.Stderr, "vmimages: %v\n", err)
 		return ExitUsage
-	case errors.As(err, &nf):
+	case errors.As(err, &nf), errors.Is(err, registry.ErrBadTarget):
 		fmt.Fprintf(r.env.Stderr, "vmimages: %v\n", err)
 		return ExitUsage
 	case errors.Is(err, context.Canceled):

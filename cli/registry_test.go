@@ -243,6 +243,10 @@ func TestRegistryDownFallsBackToUpstream(t *testing.T) {
 	if !strings.Contains(r.stderr, "registry "+dead) || !strings.Contains(r.stderr, "pulled from upstream instead") {
 		t.Errorf("stderr should say the registry was skipped and why\n%s", r)
 	}
+	// A registry address that is not one is a usage error.
+	if r := s.run("pull", "debian", "12", "--registry", "https://registry.lab/x"); r.code != cli.ExitUsage || !strings.Contains(r.stderr, "oci://") {
+		t.Errorf("want exit 2 for a bad --registry\n%s", r)
+	}
 	// --registry none: the settings' registry is not tried at all.
 	s.run("rm", "debian", "12", "--arch", "amd64").ok(t)
 	r = s.run("pull", "debian", "12", "--arch", "amd64", "--registry", "none", "--mirror", "debian="+srv.URL+"/debian/").ok(t)
