@@ -411,8 +411,14 @@ func TestPullUpdate(t *testing.T) {
 	if !bytes.Equal(got, newDisk) || bytes.Equal(got, disk) {
 		t.Error("disk is not the new build")
 	}
-	if ents, _ := os.ReadDir(filepath.Dir(img.Disk)); len(ents) != 4 { // .lock, .meta.lock, disk.qcow2, meta.json
+	if ents, _ := os.ReadDir(filepath.Dir(img.Disk)); len(ents) != 5 { // .lock, .meta.lock, disk.qcow2, meta.json, proof/
 		t.Errorf("files left beside the new build: %v", ents)
+	}
+	// The proof kept is the new build's checksum file, byte for byte.
+	proofs, err := m.Cache().Proofs(cache.Key{Distro: "debian", Version: "12", Arch: "x86_64"}, img.Build)
+	if err != nil || len(proofs) != 1 || proofs[0].Role != cache.ProofChecksums ||
+		!bytes.Equal(proofs[0].Data, srv.Get("/debian/bookworm/20260901-2600/SHA512SUMS")) {
+		t.Errorf("proof kept = %+v, %v", proofs, err)
 	}
 	if updates, _ := m.CheckUpdates(context.Background()); len(updates) != 0 {
 		t.Errorf("after the update, CheckUpdates = %+v", updates)
