@@ -13,8 +13,8 @@ import (
 
 	"vmimages/core"
 	"vmimages/core/catalog"
-	"vmimages/core/registry"
 	"vmimages/core/download"
+	"vmimages/core/registry"
 )
 
 // Env is what a run of the command line talks to. Tests fill it with
