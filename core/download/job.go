@@ -71,7 +71,7 @@ type job struct {
 
 func newJob(c *Client, req Request, emit func(Progress)) *job {
 	j := &job{c: c, req: req, emitFn: emit, lastPhase: -1}
-	j.part, j.side = partPaths(req.Dest)
+	j.part, j.side = req.Part, req.Part+".json"
 	j.size.Store(req.Size)
 	return j
 }
@@ -470,6 +470,9 @@ func (j *job) classify(ctx context.Context, resp *grab.Response, err error, resu
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return fmt.Errorf("download %s: %w", j.req.URL, err) // the local disk: retrying will not help
+	}
+	if te, ok := tlsFailure(j.req.URL, err); ok {
+		return te
 	}
 	// Connection refused, reset, unexpected EOF, timeouts, HEAD failures.
 	return &retryError{err: withURL(j.req.URL, err)}

@@ -121,6 +121,9 @@ func (c *Client) smallErr(actx context.Context, url string, err error) error {
 	if cause := context.Cause(actx); errors.Is(cause, ErrStalled) {
 		err = cause
 	}
+	if te, ok := tlsFailure(url, err); ok {
+		return te
+	}
 	return &retryError{err: withURL(url, err)}
 }
 
