@@ -283,7 +283,7 @@ func (r *runner) exitCode(err error) int {
 		fmt.Fprintf(r.env.Stderr, "vmimages: interrupted\n")
 		return ExitFailure
 	}
-	fmt.Fprintf(r.env.Stderr, "vmimages: %s\n", core.Explain(err))
+	fmt.Fprintf(r.env.Stderr, "vmimages: %s\n", explain(err))
 	if core.IsIntegrity(err) {
 		return ExitIntegrity
 	}

@@ -20,7 +20,7 @@ func (m *Manager) Convert(ctx context.Context, k cache.Key) (*PreparedImage, err
 func (m *Manager) ConvertWithProgress(ctx context.Context, k cache.Key, progress func(fraction float64)) (*PreparedImage, error) {
 	// Check first: locking creates the image folder.
 	if _, err := m.cache.ReadMeta(k); err != nil {
-		return nil, err
+		return nil, notCached(k, err)
 	}
 	unlock, err := m.cache.Lock(ctx, k)
 	if err != nil {
@@ -35,6 +35,38 @@ func (m *Manager) ConvertWithProgress(ctx context.Context, k cache.Key, progress
 		return nil, err
 	}
 	return m.prepared(k, meta), nil
+}
+
+// ConvertJob converts a cached image's disk to raw as a job: PhaseQueued,
+// PhaseWaiting for the image's lock, PhaseConverting with
+// Snapshot.Converted in [0,1], then PhaseDone with Snapshot.Result. A second
+// ConvertJob of an image being converted returns the same job.
+func (m *Manager) ConvertJob(ctx context.Context, k cache.Key) *Job {
+	return m.startOp(ctx, KindConvert, k, func(ctx context.Context, j *Job) (*PreparedImage, error) {
+		if _, err := m.cache.ReadMeta(k); err != nil {
+			return nil, notCached(k, err)
+		}
+		j.update(func(s *Snapshot) { s.Phase = PhaseWaiting })
+		unlock, err := m.cache.Lock(ctx, k)
+		if err != nil {
+			return nil, fmt.Errorf("locking %s in the cache: %w", k, err)
+		}
+		defer unlock()
+		meta, err := m.cache.ReadMeta(k)
+		if err != nil {
+			return nil, notCached(k, err)
+		}
+		j.update(func(s *Snapshot) { s.Phase = PhaseConverting; s.Converted = 0; s.Build = meta.Build })
+		if err := m.convertLocked(ctx, k, meta, func(f float64) {
+			j.update(func(s *Snapshot) { s.Converted = f })
+		}); err != nil {
+			return nil, err
+		}
+		j.update(func(s *Snapshot) { s.Converted = 1 })
+		img := m.prepared(k, meta)
+		img.Signature = SignatureFromMeta(meta.Signature)
+		return img, nil
+	})
 }
 
 // convertLocked converts with the lock held and records the result in meta.

@@ -23,7 +23,8 @@ const (
 	// metadata without assets.
 	StatePartial State = "partial"
 	// StateCorrupt: the metadata names an asset that is missing or whose size
-	// differs, or the metadata cannot be read. Verify tells more.
+	// differs, the metadata cannot be read, or the image's last verify found
+	// problems (until it is verified again or pulled anew). Verify tells more.
 	StateCorrupt State = "corrupt"
 	// StateReady: every asset the metadata names is in place at its size.
 	StateReady State = "ready"
@@ -198,6 +199,11 @@ func (c *Cache) inspect(k Key) (Image, error) {
 		im.State, im.Reason = StatePartial, "metadata lists no assets"
 	case missing != "":
 		im.State, im.Reason = StateCorrupt, missing
+	case m.Failed():
+		im.State, im.Reason = StateCorrupt, "failed verification"
+		if len(m.Verified.Problems) > 0 {
+			im.Reason += ": " + m.Verified.Problems[0]
+		}
 	default:
 		im.State = StateReady
 	}

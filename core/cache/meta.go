@@ -42,7 +42,23 @@ type Meta struct {
 	Signature *SignatureMeta `json:"signature,omitempty"`
 	PulledAt  time.Time      `json:"pulled_at"`
 	LastUsed  time.Time      `json:"last_used,omitzero"`
+	// Verified is the outcome of the last verify of these files. A pull
+	// writes new metadata without it, so it lasts until the image is
+	// verified again or pulled anew.
+	Verified *VerifyMeta `json:"verified,omitempty"`
 }
+
+// VerifyMeta records one verify of an image's files.
+type VerifyMeta struct {
+	At time.Time `json:"at"`
+	// OK is true when every file matched its recorded digest.
+	OK bool `json:"ok"`
+	// Problems are Verify's findings when OK is false.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Failed reports whether the image's last verify found problems.
+func (m *Meta) Failed() bool { return m.Verified != nil && !m.Verified.OK }
 
 // Key returns the Key the metadata belongs to.
 func (m *Meta) Key() Key { return Key{Distro: m.Distro, Version: m.Version, Arch: m.Arch} }
@@ -188,6 +204,30 @@ func (c *Cache) Touch(k Key) error {
 		m.LastUsed = c.now().UTC()
 		return c.writeMeta(m)
 	})
+}
+
+// RecordVerify stores v as the image's last verify outcome, provided the
+// metadata still describes the pull that was verified (pulledAt and build
+// as read before verifying); recorded is false when a new pull replaced it
+// meanwhile, and the outcome no longer applies.
+func (c *Cache) RecordVerify(k Key, pulledAt time.Time, build string, v VerifyMeta) (recorded bool, err error) {
+	if err := k.Validate(); err != nil {
+		return false, err
+	}
+	err = c.withMetaLock(k, func() error {
+		m, err := c.readMeta(k)
+		if err != nil {
+			return err
+		}
+		if !m.PulledAt.Equal(pulledAt) || m.Build != build {
+			return nil
+		}
+		v.At = v.At.UTC()
+		m.Verified = &v
+		recorded = true
+		return c.writeMeta(m)
+	})
+	return recorded, err
 }
 
 // withMetaLock runs fn holding the image's short-lived metadata lock, so that
