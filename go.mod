@@ -17,6 +17,7 @@ require (
 )
 
 require (
+	early v0.0.0
 	fyne.io/systray v1.11.1-0.20250603113521-ca66a66d8b58 // indirect
 	github.com/cloudflare/circl v1.6.3 // indirect
 	github.com/fredbi/uri v1.1.1 // indirect
@@ -55,3 +56,5 @@ require (
 )
 
 tool honnef.co/go/tools/cmd/staticcheck
+
+replace early => ./early

@@ -171,6 +171,9 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 	// and swap them in together once all are verified, so a failure never
 	// leaves a mix of two builds.
 	staging := old != nil && old.Build != res.Build
+	if staging {
+		m.logCached(key, res.Build, "a new build replaces build "+old.Build+" once it is verified")
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(res.Assets))
 	metas := make([]cache.AssetMeta, len(res.Assets))
@@ -184,6 +187,7 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 		}
 		metas[i] = cache.AssetMeta{Role: a.Role, File: file, URL: a.URL, Digest: a.Digest, Size: a.Size, Format: a.Format}
 		if prev := cachedAsset(old, a, dest); prev != nil {
+			m.opts.Logger.Info("asset already in the cache with this digest", "role", a.Role, "file", dest)
 			metas[i] = *prev
 			j.update(func(s *Snapshot) {
 				s.Assets[i].Phase, s.Assets[i].Cached = PhaseDone, true
@@ -282,6 +286,7 @@ func (m *Manager) cachedImage(j *Job) (*PreparedImage, bool) {
 		return nil, false
 	}
 	_ = m.cache.Touch(key)
+	m.logCached(key, im.Meta.Build, "using the cached image; no network (pull --update looks upstream)")
 	img := m.prepared(key, im.Meta)
 	img.Signature = SignatureFromMeta(im.Meta.Signature)
 	j.update(func(s *Snapshot) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime"
 	"sort"
@@ -54,6 +55,15 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 	}
 	if opts.GOOS == "" {
 		opts.GOOS = runtime.GOOS
+	}
+	transport := opts.Transport
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	} else {
+		if transport == nil {
+			transport = download.NewTransport()
+		}
+		transport = download.LogTransport(opts.Logger, transport)
 	}
 	cat, problems, err := catalog.LoadWithOverlays(opts.OverlayDir)
 	if err != nil {
@@ -107,7 +117,7 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 		Parallel:  opts.Config.ParallelOrDefault(),
 		RateLimit: opts.Config.BandwidthBytes(),
 		UserAgent: ua,
-		Transport: opts.Transport,
+		Transport: transport,
 		Backoff:   opts.Backoff,
 	})
 	m := &Manager{

@@ -75,7 +75,9 @@ func (m *Manager) Resolve(ctx context.Context, ref catalog.Ref) (*Resolution, er
 	if err != nil {
 		return nil, err
 	}
-	return &Resolution{Resolved: res, SignatureInfo: info}, nil
+	r := &Resolution{Resolved: res, SignatureInfo: info}
+	m.logResolution(r)
+	return r, nil
 }
 
 // checkTransport refuses plain http for a distro that signs nothing, unless
