@@ -291,9 +291,7 @@ func runPrune(ctx context.Context, r *runner, pos []string) error {
 		doc.Kept = append(doc.Kept, pruneImage{Distro: im.Distro, Version: im.Version, Arch: im.Arch, SizeBytes: im.SizeBytes, Reason: "in use"})
 	}
 	if perr != nil {
-		for _, line := range strings.Split(perr.Error(), "\n") {
-			doc.Problems = append(doc.Problems, line)
-		}
+		doc.Problems = append(doc.Problems, strings.Split(perr.Error(), "\n")...)
 	}
 	if r.o.json {
 		if err := r.printJSON(doc); err != nil {

@@ -286,7 +286,7 @@ func (m *Manager) cachedImage(j *Job) (*PreparedImage, bool) {
 		return nil, false
 	}
 	_ = m.cache.Touch(key)
-	m.logCached(key, im.Meta.Build, "using the cached image; no network (pull --update looks upstream)")
+	m.logCached(key, im.Meta.Build, "using the cached image; no network (only an update looks upstream)")
 	img := m.prepared(key, im.Meta)
 	img.Signature = SignatureFromMeta(im.Meta.Signature)
 	j.update(func(s *Snapshot) {
