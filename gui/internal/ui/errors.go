@@ -50,7 +50,7 @@ func advice(err error) string {
 	case errors.Is(err, core.ErrInsufficientSpace):
 		return "Free some space with Prune… in the Cache tab, or choose another cache folder in Settings."
 	case errors.Is(err, core.ErrQemuImgMissing):
-		return "The downloaded image is kept. Install qemu-img (the qemu-utils or qemu-img package), then press Convert again."
+		return "The downloaded image is kept; install qemu-img (the qemu-utils or qemu-img package), then press Convert again."
 	case errors.Is(err, core.ErrInsecure):
 		return "Use an https:// mirror in Settings, or allow this plain-http mirror in the settings file if you trust the network."
 	case errors.Is(err, core.ErrInUse):
