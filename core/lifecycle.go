@@ -272,8 +272,8 @@ func (j *Job) update(fn func(s *Snapshot)) {
 func (j *Job) loop(ctx context.Context) {
 	defer func() {
 		j.m.release(j)
+		j.m.trimJobs() // before Done: whoever waited sees the list trimmed
 		close(j.done)
-		j.m.trimJobs()
 		j.m.notify()
 	}()
 	for {
@@ -390,13 +390,11 @@ func (m *Manager) trimJobs() {
 	m.jobs = out
 }
 
+// isFinished reports whether the job has reached a final phase.
 func isFinished(j *Job) bool {
-	select {
-	case <-j.done:
-		return true
-	default:
-		return false
-	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.snap.Phase.Finished()
 }
 
 // ClearFinished dismisses every finished job (see Job.Dismiss).
