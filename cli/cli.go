@@ -13,6 +13,7 @@ import (
 
 	"vmimages/core"
 	"vmimages/core/catalog"
+	"vmimages/core/download"
 )
 
 // Env is what a run of the command line talks to. Tests fill it with
@@ -304,7 +305,11 @@ func (r *runner) exitCode(err error) int {
 		fmt.Fprintf(r.env.Stderr, "vmimages: interrupted\n")
 		return ExitFailure
 	}
-	fmt.Fprintf(r.env.Stderr, "vmimages: %s\n", explain(err))
+	msg := explain(err)
+	if hint := tlsHint(err); hint != "" {
+		msg += "\n  → " + hint
+	}
+	fmt.Fprintf(r.env.Stderr, "vmimages: %s\n", msg)
 	if core.IsIntegrity(err) {
 		return ExitIntegrity
 	}
@@ -333,4 +338,21 @@ func needArgs(cmd string, pos []string, n int, what string) error {
 		return usagef("%s needs %s (got %d argument(s)); see 'vmimages help %s'", cmd, what, len(pos), cmd)
 	}
 	return nil
+}
+
+// tlsHint says what to do about a certificate the client refused.
+func tlsHint(err error) string {
+	var te *download.TLSError
+	if !errors.As(err, &te) {
+		return ""
+	}
+	switch te.Reason {
+	case download.TLSUnknownAuthority:
+		return "if the mirror or a proxy on the way uses its own certificate authority, put that authority's certificate (PEM) in a file and name it in SSL_CERT_FILE"
+	case download.TLSExpired:
+		return "check this machine's clock; if it is right, the server's certificate must be renewed by its operator"
+	case download.TLSWrongHost:
+		return "check the host name in the mirror URL"
+	}
+	return ""
 }

@@ -208,7 +208,7 @@ func TestPacedFileServesRanges(t *testing.T) {
 }
 
 // procEnv is a clean environment for the binary: its own XDG folders, no
-// VMIMAGES_* settings, and LANG=C.UTF-8, the locale of Docker and CI images
+// VMIMAGES_* settings, no proxies or extra certificates, and LANG=C.UTF-8, the locale of Docker and CI images
 // (Fyne's start-up once logged errors under it; wait fails on such lines).
 func procEnv(t *testing.T) []string {
 	t.Helper()
@@ -216,7 +216,8 @@ func procEnv(t *testing.T) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "VMIMAGES_") || strings.HasPrefix(k, "XDG_") || k == "LANG" || k == "LANGUAGE" || strings.HasPrefix(k, "LC_") {
+		if strings.HasPrefix(k, "VMIMAGES_") || strings.HasPrefix(k, "XDG_") || k == "LANG" || k == "LANGUAGE" || strings.HasPrefix(k, "LC_") ||
+			strings.HasSuffix(strings.ToUpper(k), "_PROXY") || strings.Contains(k, "SSL_CERT_") {
 			continue
 		}
 		env = append(env, kv)

@@ -32,7 +32,8 @@ func IsIntegrity(err error) bool {
 		errors.Is(err, trust.ErrUnknownSigner) ||
 		errors.Is(err, trust.ErrWeakHash) ||
 		errors.Is(err, trust.ErrNoSignature) ||
-		errors.Is(err, manifest.ErrWeakDigest)
+		errors.Is(err, manifest.ErrWeakDigest) ||
+		errors.Is(err, cache.ErrSourceChanged)
 }
 
 // NotCachedError: the image asked for is not in the cache (or has no

@@ -168,6 +168,7 @@ func (j *Job) Snapshot() Snapshot {
 	defer j.mu.Unlock()
 	s := j.snap
 	s.Assets = append([]AssetProgress(nil), j.snap.Assets...)
+	s.Notices = append([]string(nil), j.snap.Notices...)
 	if s.Verdict != nil {
 		v := *s.Verdict
 		v.Problems = slices.Clone(v.Problems)

@@ -43,6 +43,9 @@ type Options struct {
 	Backoff func(attempt int) time.Duration
 	// GOOS decides the "auto" conversion policy; "" means runtime.GOOS.
 	GOOS string
+	// SmallTimeout bounds the fetch of one listing, manifest or signature,
+	// retries included (tests); 0 means the download package's default.
+	SmallTimeout time.Duration
 	// Logger receives what happens, for a front's verbose mode: each HTTP
 	// request (method, URL, status, bytes, time, attempt) and each decision
 	// (which build, which manifest, which key, cache hits). nil logs nothing.
@@ -100,9 +103,9 @@ func LoadOptions(configPath, cacheDir string, mirrors map[string]string) (Option
 	return o, nil
 }
 
-func (o Options) cacheRoot() string {
+func (o Options) cacheRoot() (string, error) {
 	if o.CacheDir != "" {
-		return o.CacheDir
+		return o.CacheDir, nil
 	}
 	return cache.DefaultRoot()
 }

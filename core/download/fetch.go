@@ -68,11 +68,17 @@ func (c *Client) Fetch(ctx context.Context, req Request, progress func(Progress)
 	if err := req.validate(); err != nil {
 		return Result{}, err
 	}
+	if err := checkFirst(ctx, req.URL); err != nil {
+		return Result{}, fmt.Errorf("download %s: %w", req.URL, err)
+	}
 	key, err := filepath.Abs(req.Dest)
 	if err != nil {
 		return Result{}, fmt.Errorf("download %s: %w", req.URL, err)
 	}
 	req.Dest = key
+	if req.Part, err = filepath.Abs(req.Part); err != nil {
+		return Result{}, fmt.Errorf("download %s: %w", req.URL, err)
+	}
 
 	var f *flight
 	var sub int
@@ -153,6 +159,9 @@ func (r Request) validate() error {
 	if r.Dest == "" {
 		return fmt.Errorf("download %s: no destination path", r.URL)
 	}
+	if r.Part == "" || filepath.Clean(r.Part) == filepath.Clean(r.Dest) {
+		return fmt.Errorf("download %s: no part file path apart from the destination", r.URL)
+	}
 	if r.Digest.IsZero() {
 		return fmt.Errorf("download %s: %w", r.URL, ErrDigestRequired)
 	}
@@ -167,7 +176,7 @@ func (r Request) validate() error {
 
 // same reports whether two requests for one destination may share a transfer.
 func (r Request) same(o Request) bool {
-	return r.URL == o.URL && r.Digest == o.Digest && r.Size == o.Size
+	return r.URL == o.URL && r.Digest == o.Digest && r.Size == o.Size && r.AllowDowngrade == o.AllowDowngrade
 }
 
 // checkURL accepts absolute http and https URLs.

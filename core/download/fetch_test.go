@@ -99,11 +99,11 @@ func TestFetchFresh(t *testing.T) {
 	c := testClient(Options{UserAgent: "vmimages/9.9"})
 	dest := filepath.Join(t.TempDir(), "disk.qcow2")
 	var pl progressLog
-	res, err := c.Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: testSize}, pl.add)
+	res, err := c.Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: testSize}, pl.add)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Result{Status: StatusDownloaded, Path: dest, Size: testSize, Transferred: testSize, Validator: `"v1"`}
+	want := Result{Status: StatusDownloaded, Path: dest, Size: testSize, Transferred: testSize, Validator: `"v1"`, FinalURL: srv.url()}
 	if res != want {
 		t.Errorf("result %+v, want %+v", res, want)
 	}
@@ -127,7 +127,7 @@ func TestFetchSha512(t *testing.T) {
 		t.Fatal(err)
 	}
 	dest := filepath.Join(t.TempDir(), "vmlinuz")
-	if _, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: d, Size: -1}, nil); err != nil {
+	if _, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: d, Size: -1}, nil); err != nil {
 		t.Fatal(err)
 	}
 	assertFile(t, dest, body)
@@ -143,12 +143,14 @@ func TestFetchRejectsBadRequests(t *testing.T) {
 		req  Request
 		want error
 	}{
-		{"zero digest", Request{URL: srv.url(), Dest: dest}, ErrDigestRequired},
-		{"sha1", Request{URL: srv.url(), Dest: dest, Digest: manifest.Digest{Algorithm: manifest.SHA1, Hex: strings.Repeat("a", 40)}}, manifest.ErrWeakDigest},
-		{"md5", Request{URL: srv.url(), Dest: dest, Digest: manifest.Digest{Algorithm: manifest.MD5, Hex: strings.Repeat("a", 32)}}, manifest.ErrWeakDigest},
-		{"short hex", Request{URL: srv.url(), Dest: dest, Digest: manifest.Digest{Algorithm: manifest.SHA256, Hex: "abc"}}, manifest.ErrMalformed},
-		{"ftp", Request{URL: "ftp://example.org/x", Dest: dest, Digest: good}, nil},
+		{"zero digest", Request{URL: srv.url(), Dest: dest, Part: partOf(dest)}, ErrDigestRequired},
+		{"sha1", Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: manifest.Digest{Algorithm: manifest.SHA1, Hex: strings.Repeat("a", 40)}}, manifest.ErrWeakDigest},
+		{"md5", Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: manifest.Digest{Algorithm: manifest.MD5, Hex: strings.Repeat("a", 32)}}, manifest.ErrWeakDigest},
+		{"short hex", Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: manifest.Digest{Algorithm: manifest.SHA256, Hex: "abc"}}, manifest.ErrMalformed},
+		{"ftp", Request{URL: "ftp://example.org/x", Dest: dest, Part: partOf(dest), Digest: good}, nil},
 		{"no dest", Request{URL: srv.url(), Digest: good}, nil},
+		{"no part", Request{URL: srv.url(), Dest: dest, Digest: good}, nil},
+		{"part is dest", Request{URL: srv.url(), Dest: dest, Part: dest, Digest: good}, nil},
 	}
 	c := testClient(Options{})
 	for _, tt := range tests {
@@ -197,7 +199,7 @@ func TestFetchResumeAfterDrop(t *testing.T) {
 			}
 			dest := filepath.Join(t.TempDir(), "disk.qcow2")
 			var pl progressLog
-			res, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: tt.size}, pl.add)
+			res, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: tt.size}, pl.add)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -243,42 +245,53 @@ func TestFetchExistingPart(t *testing.T) {
 		wantTransf int64
 		wantResume int64
 		wantErr    error
+		digest     manifest.Digest // asked for; zero means body's
 	}{
 		{"valid sidecar resumes", body[:half], func(u string) *sidecar {
 			return &sidecar{URL: u, Validator: `"v1"`, Size: testSize, Digest: sha256Of(body)}
-		}, testSize, 1, "bytes=131072-", half, half, nil},
+		}, testSize, 1, "bytes=131072-", half, half, nil, manifest.Digest{}},
 		{"valid sidecar size unknown", body[:half], func(u string) *sidecar {
 			return &sidecar{URL: u, Validator: `"v1"`, Size: -1, Digest: sha256Of(body)}
-		}, -1, 1, "bytes=131072-", half, half, nil},
+		}, -1, 1, "bytes=131072-", half, half, nil, manifest.Digest{}},
 		{"complete part is only verified", body, func(u string) *sidecar {
 			return &sidecar{URL: u, Validator: `"v1"`, Size: testSize, Digest: sha256Of(body)}
-		}, testSize, 0, "", 0, testSize, nil},
-		{"no sidecar restarts", body[:half], func(string) *sidecar { return nil }, testSize, 1, "", testSize, 0, nil},
+		}, testSize, 0, "", 0, testSize, nil, manifest.Digest{}},
+		{"no sidecar restarts", body[:half], func(string) *sidecar { return nil }, testSize, 1, "", testSize, 0, nil, manifest.Digest{}},
 		{"other url restarts", body[:half], func(u string) *sidecar {
 			return &sidecar{URL: u + "?old", Validator: `"v1"`, Size: testSize, Digest: sha256Of(body)}
-		}, testSize, 1, "", testSize, 0, nil},
+		}, testSize, 1, "", testSize, 0, nil, manifest.Digest{}},
 		{"other digest restarts", body[:half], func(u string) *sidecar {
 			return &sidecar{URL: u, Validator: `"v1"`, Size: testSize, Digest: sha256Of(other)}
-		}, testSize, 1, "", testSize, 0, nil},
+		}, testSize, 1, "", testSize, 0, nil, manifest.Digest{}},
 		{"no validator restarts", body[:half], func(u string) *sidecar {
 			return &sidecar{URL: u, Size: testSize, Digest: sha256Of(body)}
-		}, testSize, 1, "", testSize, 0, nil},
+		}, testSize, 1, "", testSize, 0, nil, manifest.Digest{}},
 		{"part larger than file restarts", append(append([]byte(nil), body...), 1, 2, 3), func(u string) *sidecar {
 			return &sidecar{URL: u, Validator: `"v1"`, Size: -1, Digest: sha256Of(body)}
-		}, testSize, 1, "", testSize, 0, nil},
+		}, testSize, 1, "", testSize, 0, nil, manifest.Digest{}},
 		{"stale validator: server sends whole file", other[:half], func(u string) *sidecar {
 			return &sidecar{URL: u, Validator: `"v0"`, Size: testSize, Digest: sha256Of(body)}
-		}, testSize, 2, "bytes=131072-", testSize, 0, nil},
-		{"corrupt part fails the digest", other[:half], func(u string) *sidecar {
+		}, testSize, 2, "bytes=131072-", testSize, 0, nil, manifest.Digest{}},
+		// A part damaged on disk (a power loss): the resumed file is wrong,
+		// so one clean download from zero follows, and it is right.
+		{"damaged part: one clean download", other[:half], func(u string) *sidecar {
 			return &sidecar{URL: u, Validator: `"v1"`, Size: testSize, Digest: sha256Of(body)}
-		}, testSize, 1, "bytes=131072-", 0, 0, ErrDigestMismatch},
+		}, testSize, 2, "bytes=131072-", half + testSize, 0, nil, manifest.Digest{}},
+		// The clean download is wrong too: now the server is to blame.
+		{"damaged part and wrong server", other[:half], func(u string) *sidecar {
+			return &sidecar{URL: u, Validator: `"v1"`, Size: testSize, Digest: sha256Of(other)}
+		}, testSize, 2, "bytes=131072-", 0, 0, ErrDigestMismatch, sha256Of(other)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newTestServer(t, body)
 			dest := filepath.Join(t.TempDir(), "disk.qcow2")
 			writePart(t, dest, tt.part, tt.sc(srv.url()))
-			res, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: tt.size}, nil)
+			digest := tt.digest
+			if digest.IsZero() {
+				digest = sha256Of(body)
+			}
+			res, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: digest, Size: tt.size}, nil)
 			log := srv.log()
 			if len(log) != tt.wantGets {
 				t.Fatalf("server saw %d GETs %+v, want %d", len(log), log, tt.wantGets)
@@ -347,7 +360,7 @@ func TestFetchNeverSplices(t *testing.T) {
 				srv.faults = []fault{{dropAfter: half}}
 				tt.setup(srv)
 				dest := filepath.Join(t.TempDir(), "disk.qcow2")
-				_, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: tt.digest, Size: size}, nil)
+				_, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: tt.digest, Size: size}, nil)
 				log := srv.log()
 				if len(log) < 2 || (log[1].rangeHdr != "") != tt.wantRanged {
 					t.Errorf("GETs %+v: want a second GET, ranged %v", log, tt.wantRanged)
@@ -390,7 +403,7 @@ func TestFetchDigestMismatchKeepsEarlierCopy(t *testing.T) {
 	if err := os.WriteFile(dest, good, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: sha256Of(want), Size: testSize}, nil)
+	_, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(want), Size: testSize}, nil)
 	var de *DigestError
 	if !errors.As(err, &de) || !errors.Is(err, ErrDigestMismatch) {
 		t.Fatalf("err %v, want a DigestError", err)
@@ -429,7 +442,7 @@ func TestFetchCached(t *testing.T) {
 			if err := os.WriteFile(dest, tt.existing, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			res, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: tt.size}, nil)
+			res, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: tt.size}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -452,7 +465,7 @@ func TestFetchStallIsRetried(t *testing.T) {
 	c := testClient(Options{StallTimeout: 200 * time.Millisecond})
 	var pl progressLog
 	start := time.Now()
-	res, err := c.Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: testSize}, pl.add)
+	res, err := c.Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: testSize}, pl.add)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -501,7 +514,7 @@ func TestFetchHTTPStatus(t *testing.T) {
 			dest := filepath.Join(t.TempDir(), "disk.qcow2")
 			c := testClient(Options{Retries: 3})
 			start := time.Now()
-			_, err := c.Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: int64(len(body))}, nil)
+			_, err := c.Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: int64(len(body))}, nil)
 			gets, heads, _ := srv.counts()
 			if gets != tt.wantGets || heads != 0 {
 				t.Errorf("server saw %d GETs %d HEADs, want %d and 0", gets, heads, tt.wantGets)
@@ -535,7 +548,7 @@ func TestFetchSharesOneTransferPerDest(t *testing.T) {
 	srv.onGet = func(int) { <-release }
 	c := testClient(Options{})
 	dest := filepath.Join(t.TempDir(), "disk.qcow2")
-	req := Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: testSize}
+	req := Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: testSize}
 	ctx := testContext(t)
 
 	const n = 5
@@ -621,7 +634,7 @@ func TestFetchParallelLimit(t *testing.T) {
 			for i := range 3 {
 				wg.Go(func() {
 					dest := filepath.Join(dir, "disk"+strconv.Itoa(i))
-					if _, err := c.Fetch(ctx, Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: -1}, nil); err != nil {
+					if _, err := c.Fetch(ctx, Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: -1}, nil); err != nil {
 						t.Error(err)
 					}
 				})
@@ -653,7 +666,7 @@ func TestSetParallelAtRunTime(t *testing.T) {
 	ctx := testContext(t)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if _, err := c.Fetch(ctx, Request{URL: srv.url(), Dest: filepath.Join(dir, "a"), Digest: sha256Of(body), Size: -1}, nil); err != nil {
+		if _, err := c.Fetch(ctx, Request{URL: srv.url(), Dest: filepath.Join(dir, "a"), Part: partOf(filepath.Join(dir, "a")), Digest: sha256Of(body), Size: -1}, nil); err != nil {
 			t.Error(err)
 		}
 	})
@@ -662,7 +675,7 @@ func TestSetParallelAtRunTime(t *testing.T) {
 	var once sync.Once
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.Fetch(ctx, Request{URL: srv.url(), Dest: filepath.Join(dir, "b"), Digest: sha256Of(body), Size: -1}, func(p Progress) {
+		_, err := c.Fetch(ctx, Request{URL: srv.url(), Dest: filepath.Join(dir, "b"), Part: partOf(filepath.Join(dir, "b")), Digest: sha256Of(body), Size: -1}, func(p Progress) {
 			if p.Phase == PhaseWaiting {
 				once.Do(func() { close(waiting) })
 			}
@@ -705,7 +718,7 @@ func TestFetchRateLimit(t *testing.T) {
 			tt.set(c)
 			dest := filepath.Join(t.TempDir(), "disk")
 			start := time.Now()
-			if _, err := c.Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: int64(size)}, nil); err != nil {
+			if _, err := c.Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: int64(size)}, nil); err != nil {
 				t.Fatal(err)
 			}
 			if d := time.Since(start); d < minTime*8/10 {
@@ -743,7 +756,7 @@ func TestFetchInsufficientSpace(t *testing.T) {
 			}
 			var asked string
 			c := testClient(Options{FreeSpace: func(dir string) (int64, error) { asked = dir; return tt.free, nil }})
-			_, err := c.Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: tt.size, ExtraSpace: tt.extra}, nil)
+			_, err := c.Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: tt.size, ExtraSpace: tt.extra}, nil)
 			gets, _, sent := srv.counts()
 			if gets != tt.wantGets {
 				t.Errorf("server saw %d GETs, want %d", gets, tt.wantGets)
@@ -784,7 +797,7 @@ func TestFetchCancelKeepsPartForResume(t *testing.T) {
 	srv.faults = []fault{{stallAfter: half, stallFor: time.Minute, gate: gate}}
 	dest := filepath.Join(t.TempDir(), "disk.qcow2")
 	c := testClient(Options{})
-	req := Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: testSize}
+	req := Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: testSize}
 
 	ctx, cancel := context.WithCancel(testContext(t))
 	var cancelled time.Time
@@ -831,7 +844,7 @@ func TestFetchCancelOneOfTwoCallers(t *testing.T) {
 	srv.onGet = func(int) { <-release }
 	c := testClient(Options{})
 	dest := filepath.Join(t.TempDir(), "disk.qcow2")
-	req := Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: testSize}
+	req := Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: testSize}
 
 	ctx1, cancel1 := context.WithCancel(testContext(t))
 	first := make(chan error, 1)
@@ -967,7 +980,7 @@ func TestFetchHeadFailureIsRetried(t *testing.T) {
 	srv.dropHeads = 1
 	dest := filepath.Join(t.TempDir(), "disk.qcow2")
 	writePart(t, dest, body[:half], &sidecar{URL: srv.url(), Validator: `"v1"`, Size: testSize, Digest: sha256Of(body)})
-	res, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: testSize}, nil)
+	res, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: testSize}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1020,4 +1033,16 @@ func TestFetchSmallRetryNotice(t *testing.T) {
 	if len(causes) != 2 || !strings.Contains(causes[0], "503") || !strings.Contains(causes[1], "502") {
 		t.Errorf("retry notices = %q, want the 503 then the 502", causes)
 	}
+}
+
+// partOf is where these tests keep a transfer in flight for dest, in the
+// layout the cache uses: dest's folder's .partial/<name>.part.
+func partOf(dest string) string {
+	return filepath.Join(filepath.Dir(dest), ".partial", filepath.Base(dest)+".part")
+}
+
+// partPaths returns partOf(dest) and its sidecar.
+func partPaths(dest string) (part, side string) {
+	part = partOf(dest)
+	return part, part + ".json"
 }

@@ -51,6 +51,10 @@ func advice(err error) string {
 		return "Free some space with Prune… in the Cache tab, or choose another cache folder in Settings."
 	case errors.Is(err, core.ErrQemuImgMissing):
 		return "The downloaded image is kept; install qemu-img (the qemu-utils or qemu-img package), then press Convert again."
+	case errors.Is(err, download.ErrDowngrade):
+		return "The server sent a secure (https) request on to plain http, which is never followed for checksum files or for images no signature proves. Choose another mirror in Settings."
+	case errors.Is(err, download.ErrTooSlow):
+		return "The server sends too slowly to be usable. Try again later, or choose another mirror in Settings."
 	case errors.Is(err, core.ErrInsecure):
 		return "Use an https:// mirror in Settings, or allow this plain-http mirror in the settings file if you trust the network."
 	case errors.Is(err, core.ErrInUse):
