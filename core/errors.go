@@ -33,7 +33,7 @@ func IsIntegrity(err error) bool {
 		errors.Is(err, trust.ErrWeakHash) ||
 		errors.Is(err, trust.ErrNoSignature) ||
 		errors.Is(err, manifest.ErrWeakDigest) ||
-		errors.Is(err, cache.ErrSourceChanged)
+		errors.Is(err, cache.ErrNotVerified)
 }
 
 // NotCachedError: the image asked for is not in the cache (or has no
