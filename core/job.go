@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -283,7 +284,11 @@ func (m *Manager) cachedImage(ctx context.Context, j *Job, raw bool) (*PreparedI
 		return nil, false, nil
 	}
 	im, err := m.cache.Image(key)
-	if err != nil || im.State != cache.StateReady || im.Meta == nil {
+	// An image whose last verify found only its raw disk changed is
+	// handed out after converting that again from the proven disk.
+	rawFailed := im.Meta != nil && im.Meta.FailedRawOnly() && im.State == cache.StateCorrupt &&
+		strings.HasPrefix(im.Reason, cache.ReasonFailedVerify)
+	if err != nil || (im.State != cache.StateReady && !rawFailed) || im.Meta == nil {
 		return nil, false, nil
 	}
 	meta := im.Meta
@@ -302,11 +307,12 @@ func (m *Manager) cachedImage(ctx context.Context, j *Job, raw bool) (*PreparedI
 			return nil, false, err
 		}
 		switch {
-		case change == "":
+		case change == "" && !meta.FailedRawOnly():
 		case raw || meta.DiskRaw != nil:
-			if meta.DiskRaw != nil {
+			if meta.DiskRaw != nil && change != "" {
 				j.notice(change + "; converting again")
 			}
+			meta.Verified = nil // the raw disk is made anew from the proven disk
 			for _, a := range meta.Assets {
 				if _, err := tx.Keep(a.Role, nil); err != nil {
 					return nil, false, nil // not intact: pull it again
@@ -343,11 +349,12 @@ func (m *Manager) cachedImage(ctx context.Context, j *Job, raw bool) (*PreparedI
 // and the digest upstream publishes now. The bytes were proven when they
 // arrived; Keep checks the file is in place, and `verify` re-proves them.
 func sameAsset(old *cache.Meta, a catalog.Asset) bool {
-	if old == nil || old.Failed() {
-		return false // a failed verify: nothing on disk is trusted again
+	if old == nil {
+		return false
 	}
 	am := old.Asset(a.Role)
-	return am != nil && am.Digest == a.Digest
+	// A file the last verify found wrong is not trusted again.
+	return am != nil && am.Digest == a.Digest && !old.Distrusts(am.File)
 }
 
 // progress folds a transfer's progress into the snapshot.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"vmimages/core/cache"
@@ -177,5 +178,34 @@ func TestConvertJob(t *testing.T) {
 	}
 	if s := j.Snapshot(); s.Kind != KindConvert || s.Phase != PhaseDone || s.Converted != 1 || s.Result == nil {
 		t.Errorf("convert job: %+v", s)
+	}
+
+	// A verify that finds only the raw disk changed marks the image
+	// corrupt; a pull converts the raw disk again from the proven disk
+	// without downloading anything, and the image is ready again.
+	flip(t, img.DiskRaw)
+	v := verifyJob(t, m, k)
+	if v.Status != VerdictDamaged || v.Meta == nil || !v.Meta.FailedRawOnly() {
+		t.Fatalf("verdict %+v (recorded %+v), want damaged, raw disk only", v, v.Meta.Verified)
+	}
+	if im := imageState(t, m, k); im.State != cache.StateCorrupt {
+		t.Fatalf("state %s after a failed verify", im.State)
+	}
+	before := srv.Count(".qcow2")
+	pj := m.Pull(context.Background(), debian12, PullOptions{})
+	if _, err := wait(t, pj); err != nil {
+		t.Fatal(err)
+	}
+	if srv.Count(".qcow2") != before {
+		t.Error("the intact disk was downloaded again")
+	}
+	if n := pj.Snapshot().Notices; len(n) == 0 || !strings.Contains(n[0], "converting again") {
+		t.Errorf("notices %q, want the raw disk converted again", n)
+	}
+	if im := imageState(t, m, k); im.State != cache.StateReady {
+		t.Errorf("state %s (%s) after the pull, want ready", im.State, im.Reason)
+	}
+	if v := verifyJob(t, m, k); v.Status != VerdictOK {
+		t.Errorf("verdict %+v after the pull", v)
 	}
 }

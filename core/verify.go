@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"vmimages/core/cache"
 )
@@ -88,7 +90,7 @@ func (m *Manager) verify(ctx context.Context, k cache.Key, progress cache.Progre
 	} else {
 		v.Status = VerdictOK
 	}
-	rec := cache.VerifyMeta{At: m.now(), OK: v.Status == VerdictOK, Problems: problems}
+	rec := cache.VerifyMeta{At: m.now(), OK: v.Status == VerdictOK, Problems: problems, Files: problemFiles(meta, problems)}
 	if ok, err := m.cache.RecordVerify(k, meta.PulledAt, meta.Build, rec); err == nil && ok {
 		meta.Verified = &rec
 	}
@@ -150,4 +152,27 @@ func (m *Manager) VerifyJob(ctx context.Context, k cache.Key) *Job {
 		})
 		return nil, nil
 	})
+}
+
+// problemFiles names the files of meta that problems are about ("disk.qcow2:
+// sha512 mismatch …"); nil when a problem names none of them.
+func problemFiles(meta *cache.Meta, problems []string) []string {
+	var names []string
+	for _, a := range meta.Assets {
+		names = append(names, a.File)
+	}
+	if meta.DiskRaw != nil {
+		names = append(names, meta.DiskRaw.File)
+	}
+	var files []string
+	for _, p := range problems {
+		i := slices.IndexFunc(names, func(n string) bool { return strings.HasPrefix(p, n+":") })
+		if i < 0 {
+			return nil
+		}
+		if !slices.Contains(files, names[i]) {
+			files = append(files, names[i])
+		}
+	}
+	return files
 }

@@ -36,6 +36,10 @@ const (
 	StateReady State = "ready"
 )
 
+// ReasonFailedVerify starts the Reason of an image that is StateCorrupt
+// because its last verify found problems.
+const ReasonFailedVerify = "failed verification"
+
 // Image is one image directory as List found it.
 type Image struct {
 	Key
@@ -211,7 +215,7 @@ func (c *Cache) inspect(k Key) (Image, error) {
 	case missing != "":
 		im.State, im.Reason = StateCorrupt, missing
 	case m.Failed():
-		im.State, im.Reason = StateCorrupt, "failed verification"
+		im.State, im.Reason = StateCorrupt, ReasonFailedVerify
 		if len(m.Verified.Problems) > 0 {
 			im.Reason += ": " + m.Verified.Problems[0]
 		}

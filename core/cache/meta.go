@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"vmimages/core/localfs"
@@ -54,10 +55,33 @@ type VerifyMeta struct {
 	OK bool `json:"ok"`
 	// Problems are Verify's findings when OK is false.
 	Problems []string `json:"problems,omitempty"`
+	// Files names the files the problems are about; empty when a problem
+	// is about none in particular (then no file is trusted).
+	Files []string `json:"files,omitempty"`
 }
 
 // Failed reports whether the image's last verify found problems.
 func (m *Meta) Failed() bool { return m.Verified != nil && !m.Verified.OK }
+
+// Distrusts reports whether the last verify found the named file wrong (or
+// found problems it could not pin on any file).
+func (m *Meta) Distrusts(file string) bool {
+	return m.Failed() && (len(m.Verified.Files) == 0 || slices.Contains(m.Verified.Files, file))
+}
+
+// FailedRawOnly reports whether the last verify found only the converted
+// raw disk wrong; the files that were downloaded are intact.
+func (m *Meta) FailedRawOnly() bool {
+	if !m.Failed() || m.DiskRaw == nil || len(m.Verified.Files) == 0 {
+		return false
+	}
+	for _, f := range m.Verified.Files {
+		if f != m.DiskRaw.File {
+			return false
+		}
+	}
+	return true
+}
 
 // Key returns the Key the metadata belongs to.
 func (m *Meta) Key() Key { return Key{Distro: m.Distro, Version: m.Version, Arch: m.Arch} }
