@@ -8,13 +8,17 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
 # System packages: cgo + GL headers for Fyne, qemu-img for conversion, Xvfb,
-# D-Bus and X tools for the window smoke test and screenshots.
+# D-Bus and X tools for the window smoke test and screenshots; for the
+# direct-boot tests: QEMU system emulators, busybox, sfdisk and the mkfs and
+# copy tools that build real disks (ext4, XFS, FAT, btrfs).
 APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev qemu-utils xvfb xauth \
-            dbus dbus-x11 x11-utils xdotool imagemagick curl
+            dbus dbus-x11 x11-utils xdotool imagemagick curl \
+            qemu-system-x86 qemu-system-arm busybox-static fdisk e2fsprogs \
+            xfsprogs dosfstools mtools btrfs-progs zstd
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run test lint bench package screenshots clean fuzz
+.PHONY: all deps testkernels build run test lint bench package screenshots clean fuzz
 
 all: build
 
@@ -36,13 +40,18 @@ deps:
 	fi
 	@command -v $(GO) >/dev/null || { echo "Go 1.26 or newer is needed: https://go.dev/dl/"; exit 1; }
 
+# Real Debian kernels and busybox for the direct-boot tests, fetched once into
+# testdata/kernels (ignored by git).
+testkernels: deps
+	./scripts/testkernels.sh
+
 build: deps
 	$(GO) build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o $(BIN) .
 
 run: build
 	./$(BIN)
 
-test: deps
+test: deps testkernels
 	$(GO) test -tags $(TAGS) -count=1 ./...
 
 lint: deps
@@ -54,6 +63,8 @@ lint: deps
 fuzz:
 	$(GO) test ./core/manifest -run '^$$' -fuzz FuzzParse$$ -fuzztime 30s
 	$(GO) test ./core/catalog -run '^$$' -fuzz FuzzParseListing -fuzztime 30s
+	$(GO) test ./core/boot -run '^$$' -fuzz FuzzDecompressArm64 -fuzztime 30s
+	$(GO) test ./core/boot -run '^$$' -fuzz FuzzExtract -fuzztime 30s
 
 bench: build
 	./scripts/bench.sh ./$(BIN)
