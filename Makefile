@@ -5,14 +5,16 @@ GO      ?= go
 TAGS    := migrated_fynedo
 BIN     := vmimages
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X main.version=$(VERSION)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 # System packages: cgo + GL headers for Fyne, qemu-img for conversion, Xvfb,
-# D-Bus and X tools for the window smoke test and screenshots; for the
-# direct-boot tests: QEMU system emulators, busybox, sfdisk and the mkfs and
-# copy tools that build real disks (ext4, XFS, FAT, btrfs).
+# D-Bus and X tools for the window smoke test and screenshots, zsh and fish
+# to check the completion scripts; for the direct-boot tests: QEMU system
+# emulators, busybox, sfdisk and the mkfs and copy tools that build real
+# disks (ext4, XFS, FAT, btrfs).
 APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev qemu-utils xvfb xauth \
-            dbus dbus-x11 x11-utils xdotool imagemagick curl \
+            dbus dbus-x11 x11-utils xdotool imagemagick curl zsh fish \
             qemu-system-x86 qemu-system-arm busybox-static fdisk e2fsprogs \
             xfsprogs dosfstools mtools btrfs-progs zstd
 
@@ -51,13 +53,17 @@ build: deps
 run: build
 	./$(BIN)
 
+# early/ is a module of its own (see early/fynelocale): ./... does not reach it.
 test: deps testkernels
 	$(GO) test -tags $(TAGS) -count=1 ./...
+	cd early && $(GO) test -count=1 ./...
 
 lint: deps
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet -tags $(TAGS) ./...
+	$(GO) vet -tags nogui ./...
+	cd early && $(GO) vet ./...
 	$(GO) tool staticcheck -tags $(TAGS) ./...
 
 fuzz:

@@ -18,6 +18,7 @@ require (
 )
 
 require (
+	early v0.0.0
 	fyne.io/systray v1.11.1-0.20250603113521-ca66a66d8b58 // indirect
 	github.com/anchore/go-lzo v0.1.0 // indirect
 	github.com/cloudflare/circl v1.6.3 // indirect
@@ -70,3 +71,5 @@ require (
 )
 
 tool honnef.co/go/tools/cmd/staticcheck
+
+replace early => ./early
