@@ -21,6 +21,10 @@ type bootFS interface {
 	Open(name string) (fs.File, error)
 }
 
+// maxGroups caps ext4 block groups and XFS allocation groups: 65536 ext4
+// groups of 128 MiB are 8 TiB, far beyond a cloud image.
+const maxGroups = 1 << 16
+
 // maxMetadata caps the tables a filesystem reader allocates up front
 // (ext4 group descriptors, a FAT): far above any real disk image's, far
 // below what a hostile superblock can ask for.
@@ -91,8 +95,8 @@ func checkExt4(sb []byte, volSize int64) error {
 		return fmt.Errorf("%d blocks of %d bytes do not fit the %d-byte partition", blocks, bs, volSize)
 	case perGroup < 8 || perGroup > 8*bs || inodesPerGroup == 0 || inodesPerGroup > 8*bs:
 		return fmt.Errorf("block group geometry (%d blocks, %d inodes) is invalid", perGroup, inodesPerGroup)
-	case (blocks+perGroup-1)/perGroup*descSize > maxMetadata:
-		return fmt.Errorf("group descriptor table exceeds %d bytes", maxMetadata)
+	case (blocks+perGroup-1)/perGroup > maxGroups:
+		return fmt.Errorf("more than %d block groups", maxGroups)
 	}
 	return nil
 }
@@ -107,7 +111,7 @@ func checkXFS(sb []byte, volSize int64) error {
 	switch {
 	case !pow2In(bs, 512, 65536) || !pow2In(sect, 512, 32768) || !pow2In(inode, 256, 2048) || perBlock != bs/inode:
 		return fmt.Errorf("block, sector or inode size (%d, %d, %d) is invalid", bs, sect, inode)
-	case agBlocks == 0 || agCount == 0 || dblocks == 0 || dblocks > uint64(volSize)/bs ||
+	case agBlocks*bs < 16<<20 || agCount == 0 || agCount > maxGroups || dblocks == 0 || dblocks > uint64(volSize)/bs ||
 		(agCount-1)*agBlocks >= dblocks || dblocks > agCount*agBlocks:
 		return fmt.Errorf("allocation groups (%d of %d blocks, %d blocks) do not fit the %d-byte partition", agCount, agBlocks, dblocks, volSize)
 	}

@@ -3,11 +3,14 @@ package boot_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 
 	"vmimages/core/boot"
 	"vmimages/internal/boottest"
@@ -102,6 +105,16 @@ func FuzzExtract(f *testing.F) {
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		d := parseSparse(in)
+		// A hang is a bug too: crash the worker so the fuzzer keeps the input.
+		watchdog := time.AfterFunc(20*time.Second, func() {
+			if dir := os.Getenv("VMIMAGES_FUZZ_HANGS"); dir != "" {
+				_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("hang-%x", sha256.Sum256(in))), in, 0o644)
+				buf := make([]byte, 1<<20)
+				_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("stack-%x", sha256.Sum256(in))), buf[:runtime.Stack(buf, true)], 0o644)
+			}
+			panic("Extract hung for 20 s")
+		})
+		defer watchdog.Stop()
 		k := &capWriter{max: boot.MaxKernelSize, t: t}
 		ir := &capWriter{max: boot.MaxInitramfsSize, t: t}
 		found, err := boot.Extract(context.Background(), d, sparseSize, k, ir)
