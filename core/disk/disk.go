@@ -54,6 +54,11 @@ type Result struct {
 	Format string // "raw" or "qcow2"
 	Method Method
 	Size   int64 // virtual size in bytes
+	// Backing is the file an overlay reads unwritten blocks from: a hard
+	// link to the cached qcow2 beside the overlay when the filesystem
+	// allows (it then survives the cache replacing or removing its copy),
+	// else the cached file itself.
+	Backing string
 }
 
 // Format is the format a destination name asks for: "qcow2" for a name
@@ -95,10 +100,13 @@ func Clone(ctx context.Context, src Source, dst string, opts Options) (Result, e
 	defer func() {
 		if !done {
 			_ = os.Remove(tmp)
+			if res.Backing != "" && res.Backing == BackingName(dst) {
+				_ = os.Remove(res.Backing)
+			}
 		}
 	}()
 
-	res.Method, err = place(ctx, src, tmp, res.Format, opts)
+	res.Method, res.Backing, err = place(ctx, src, tmp, dst, res.Format, opts)
 	if err != nil {
 		return fail(err)
 	}
@@ -129,22 +137,42 @@ func Clone(ctx context.Context, src Source, dst string, opts Options) (Result, e
 	return res, nil
 }
 
-// place writes the new disk at tmp and says how.
-func place(ctx context.Context, src Source, tmp, format string, opts Options) (Method, error) {
+// place writes the new disk at tmp and says how, and what an overlay is
+// backed by.
+func place(ctx context.Context, src Source, tmp, dst, format string, opts Options) (Method, string, error) {
 	if src.Format != format {
 		// Another format: qemu-img writes it, sparse.
-		return MethodCopy, opts.QemuImg.Convert(ctx, src.Path, src.Format, tmp, format)
+		return MethodCopy, "", opts.QemuImg.Convert(ctx, src.Path, src.Format, tmp, format)
 	}
 	if !opts.NoReflink {
 		if m, err := reflink(src.Path, tmp); err == nil {
-			return m, nil
+			return m, "", nil
 		}
 		_ = os.Remove(tmp)
 	}
 	if format == "qcow2" {
-		return MethodOverlay, opts.QemuImg.CreateOverlay(ctx, src.Path, tmp, opts.Size)
+		// The cache replaces files by rename and never writes one in
+		// place, so a hard link pins the very bytes this overlay builds on.
+		backing := src.Path
+		pinned := BackingName(dst)
+		if err := os.Link(src.Path, pinned); err == nil {
+			backing = pinned
+		}
+		if err := opts.QemuImg.CreateOverlay(ctx, backing, tmp, opts.Size); err != nil {
+			if backing == pinned {
+				_ = os.Remove(pinned)
+			}
+			return "", "", err
+		}
+		return MethodOverlay, backing, nil
 	}
-	return MethodCopy, sparseCopy(ctx, src.Path, tmp)
+	return MethodCopy, "", sparseCopy(ctx, src.Path, tmp)
+}
+
+// BackingName is the hard link to the cached qcow2 that an overlay at dst
+// is backed by when the filesystem allows: ".<name>.backing" beside it.
+func BackingName(dst string) string {
+	return filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".backing")
 }
 
 // virtualSize is the size of the disk a guest sees.

@@ -156,8 +156,13 @@ func TestCloneOverlay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.BackingFile != qcow || info.VirtualSize != 128*mib {
-		t.Fatalf("overlay info %+v", info)
+	// The overlay is backed by a hard link to the cached file, so the
+	// cache replacing or removing its copy cannot change what it reads.
+	if info.BackingFile != disk.BackingName(dst) || res.Backing != info.BackingFile || info.VirtualSize != 128*mib {
+		t.Fatalf("overlay info %+v, result %+v", info, res)
+	}
+	if a, b := statIno(t, qcow), statIno(t, info.BackingFile); a != b {
+		t.Fatal("the backing file is not a hard link to the cached qcow2")
 	}
 	run(t, "qemu-io", "-f", "qcow2", "-c", "write -P 0xab 0 1M", dst)
 	if sum(t, qcow) != before {
@@ -257,4 +262,13 @@ func sharedExtents(t *testing.T, p string) bool {
 		}
 	}
 	return false
+}
+
+func statIno(t *testing.T, p string) uint64 {
+	t.Helper()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Sys().(*syscall.Stat_t).Ino
 }
