@@ -166,6 +166,20 @@ func TestExtractBoots(t *testing.T) {
 	if found.Version != v || found.KernelSize != int64(len(kernel)) {
 		t.Fatalf("found %+v", found)
 	}
+	// mkfs.ext4 -d stores the kernel's zero blocks as holes: they must read
+	// back as zeros, byte for byte.
+	for _, f := range []struct {
+		path string
+		want []byte
+	}{{kf.Name(), kernel}, {irf.Name(), initrd}} {
+		got, err := os.ReadFile(f.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, f.want) {
+			t.Fatalf("%s differs from the file in /boot", f.path)
+		}
+	}
 	if leftovers, _ := filepath.Glob(filepath.Join(dir, ".extract-*")); len(leftovers) != 0 {
 		t.Fatalf("temporary raw disk left behind: %v", leftovers)
 	}

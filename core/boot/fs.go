@@ -42,7 +42,13 @@ func openFS(st *readerStorage, v volume, kind string) (bootFS, error) {
 		if err := checkExt4(hdr[1024:2048], v.size); err != nil {
 			return nil, err
 		}
-		return safely(func() (bootFS, error) { return ext4.Read(st, v.size, v.start, sector) })
+		return safely(func() (bootFS, error) {
+			f, err := ext4.Read(st, v.size, v.start, sector)
+			if err != nil {
+				return nil, err
+			}
+			return &ext4FS{FileSystem: f, st: st, vol: v}, nil
+		})
 	case "xfs":
 		if err := checkXFS(hdr, v.size); err != nil {
 			return nil, err
