@@ -438,16 +438,24 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 			j.notice(change)
 		}
 	}
+	var convErr error
 	if raw && !keptRaw {
-		if err := m.convertTx(ctx, tx, j); err != nil {
-			return nil, err
+		if convErr = m.convertTx(ctx, tx, j); convErr != nil && ctx.Err() != nil {
+			return nil, convErr
 		}
 	}
-	if err := m.bootFiles(ctx, tx, j, j.opts.Kernel); err != nil {
-		return nil, err
+	// Kernel and initramfs for direct boot; a failure stages nothing.
+	bootErr := m.bootFiles(ctx, tx, j, j.opts.Kernel)
+	if bootErr != nil && ctx.Err() != nil {
+		return nil, bootErr
 	}
+	// A failed conversion or kernel extraction still commits the verified
+	// download: the image is usable, and a later convert or pull tries again.
 	committed, err := tx.Commit(meta)
 	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(convErr, bootErr); err != nil {
 		return nil, err
 	}
 	img := m.prepared(key, committed)
