@@ -296,3 +296,22 @@ func fixGPTCRC(h []byte) {
 	clear(h[16:20])
 	binary.LittleEndian.PutUint32(h[16:], crc32.ChecksumIEEE(h[:n]))
 }
+
+func TestNewestKernelOrder(t *testing.T) {
+	boottest.Need(t, "sfdisk", "mkfs.ext4")
+	// 6.10 is newer than 6.9 and 57 newer than 9: numbers, not text.
+	img := boottest.Make(t, t.TempDir(), boottest.Disk{Label: "gpt", Parts: []boottest.Part{
+		{Type: "L", SizeMiB: 40, FS: "ext4", Files: files(
+			"boot/vmlinuz-6.9.0-9-amd64", "a", "boot/initrd.img-6.9.0-9-amd64", "a",
+			"boot/vmlinuz-6.10.0-9-amd64", "b", "boot/initrd.img-6.10.0-9-amd64", "b",
+			"boot/vmlinuz-6.10.0-57-amd64", "c", "boot/initrd.img-6.10.0-57-amd64", "c",
+			"boot/vmlinuz-virt", "d", "boot/initramfs-virt", "d")},
+	}})
+	found, k, _, err := extractFile(t, img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found.Version != "6.10.0-57-amd64" || string(k) != "c" {
+		t.Fatalf("picked %+v (%q)", found, k)
+	}
+}

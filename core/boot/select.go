@@ -2,7 +2,8 @@ package boot
 
 import (
 	"strings"
-	"unicode"
+
+	"vmimages/core/version"
 )
 
 // kernelPrefixes name kernel files: vmlinuz-V everywhere, Image-V on
@@ -50,55 +51,7 @@ func newer(a, b string) bool {
 		}
 		return a < b
 	}
-	return compareVersions(a, b) > 0
+	return version.Compare(a, b) > 0
 }
 
 func startsWithDigit(s string) bool { return s != "" && s[0] >= '0' && s[0] <= '9' }
-
-// compareVersions compares runs of digits as numbers and everything else
-// as text: 6.1.0-57 > 6.1.0-9, 6.10 > 6.9.
-func compareVersions(a, b string) int {
-	for a != "" && b != "" {
-		ta, ra := token(a)
-		tb, rb := token(b)
-		if c := compareTokens(ta, tb); c != 0 {
-			return c
-		}
-		a, b = ra, rb
-	}
-	switch {
-	case a != "":
-		return 1
-	case b != "":
-		return -1
-	}
-	return 0
-}
-
-func token(s string) (tok, rest string) {
-	digit := unicode.IsDigit(rune(s[0]))
-	i := 1
-	for i < len(s) && unicode.IsDigit(rune(s[i])) == digit {
-		i++
-	}
-	return s[:i], s[i:]
-}
-
-func compareTokens(a, b string) int {
-	da, db := unicode.IsDigit(rune(a[0])), unicode.IsDigit(rune(b[0]))
-	if da && db {
-		a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
-		if len(a) != len(b) {
-			if len(a) < len(b) {
-				return -1
-			}
-			return 1
-		}
-	} else if da != db {
-		if da {
-			return 1
-		}
-		return -1
-	}
-	return strings.Compare(a, b)
-}
