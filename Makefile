@@ -72,7 +72,7 @@ fuzz:
 	$(GO) test ./core/boot -run '^$$' -fuzz FuzzDecompressArm64 -fuzztime 30s
 	$(GO) test ./core/boot -run '^$$' -fuzz FuzzExtract -fuzztime 30s
 
-bench: build
+bench: build testkernels
 	./scripts/bench.sh ./$(BIN)
 
 package: deps

@@ -124,6 +124,7 @@ func TestClone(t *testing.T) {
 
 	vm := filepath.Join(dir, "vm1.qcow2")
 	doc := s.run("clone", "debian", "12", vm, "--arch", "amd64", "--json").ok(t).jsonDoc(t)
+	hasKeys(t, "clone", doc, "path", "format", "method", "size_bytes", "backing")
 	if m := str(t, doc, "method"); m != "overlay" && m != "reflink" {
 		t.Fatalf("method %q for a .qcow2 destination", m)
 	}
