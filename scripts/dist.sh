@@ -71,7 +71,9 @@ if [ "$DESKTOP" != 0 ]; then
 	# carry build times, so it is unpacked and packed again like the rest.
 	app=$(sed -n 's/^ *Name *= *"\(.*\)"/\1/p' FyneApp.toml | head -1)
 	rm -f "$app.tar.xz"
-	make package VERSION="$VERSION"
+	# fyne package builds with -trimpath (-release) and takes -ldflags from
+	# GOFLAGS, one word each.
+	GOFLAGS="$GOFLAGS -ldflags=-X=main.version=$VERSION -ldflags=-X=main.commit=$COMMIT" make package
 	arch=$("$GO" env GOARCH)
 	name="vmimages_${VERSION}_linux_${arch}_desktop"
 	mkdir -p "$work/$name"
