@@ -60,7 +60,10 @@ func Run(opts Options) int {
 	u = ui.New(a, w, ui.Options{
 		TrayHost:        trayHost,
 		NoNotifications: !tray,
-		OnAttach:        func() { hooks.apply(u) },
+		OnAttach: func() {
+			hooks.apply(u)
+			u.StartAutoRefresh(core.DefaultRefreshSchedule, core.SystemClock)
+		},
 	})
 	w.SetContent(u.Content())
 	w.Resize(fyne.NewSize(1040, 700))
