@@ -28,7 +28,7 @@ func ExampleManager_Pull() {
 	job := m.Pull(ctx, catalog.Ref{Distro: "ubuntu", Version: "24.04", Arch: "x86_64"}, core.PullOptions{})
 	img, err := job.Wait(ctx) // job.Snapshot() gives progress meanwhile
 	if err != nil {
-		log.Fatal(core.Explain(err))
+		log.Fatal(err) // errors.Is(err, core.ErrIntegrity): the bytes could not be proven
 	}
 	fmt.Println(img.Kernel, img.Initramfs, img.Disk)
 }
