@@ -340,3 +340,22 @@ func TestRegistryTLSBasicAuthThroughTheBinary(t *testing.T) {
 		t.Fatalf("pulled disk differs (%v)", err)
 	}
 }
+
+func TestRegistryAnotherReleaseUnderTheTagIsRefused(t *testing.T) {
+	reg := registrytest.Start(t, registrytest.Options{})
+	pushedDebian(t, reg)
+	// The registry answers for Debian 13 with Debian 12's artifact, its
+	// annotations edited to say 13: every digest and checksum still holds.
+	rewrite := func(m *ocispec.Manifest, _ func(string, []byte) ocispec.Descriptor) {
+		m.Annotations[registry.AnnotationVersion] = "13"
+	}
+	reg.EditManifest(t, "lab/vm/debian", "12-x86_64", rewrite)
+	ref := reg.Ref("lab/vm")
+	reg.CopyTag(t, "lab/vm/debian", "12-x86_64", "13-x86_64")
+	s := newSandbox(t)
+	r := s.run("pull", "debian", "13", "--arch", "amd64", "--registry", ref, "--mirror", "debian="+deadURL(t)+"/debian/")
+	if r.code != cli.ExitIntegrity || !strings.Contains(r.stderr, "is not a disk file of debian/13/x86_64") {
+		t.Fatalf("want exit 3 for another release under the tag\n%s", r)
+	}
+	nothingCached(t, s, "debian", "13", "x86_64")
+}

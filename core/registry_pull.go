@@ -92,6 +92,17 @@ func (j *Job) pullRemote(ctx context.Context, rdl *download.Client, r *registry.
 			assets = append(assets, l)
 		}
 	}
+	// The files must be this release's: a file the distribution signed for
+	// another release does not pass for this one.
+	names, err := m.Catalog().NamePatterns(j.ref)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range assets {
+		if re, ok := names[a.Role]; !ok || !re.MatchString(a.Name) {
+			return nil, fmt.Errorf("%w: %s: %s is not a %s file of %s", ErrIntegrity, r.Reference, a.Name, a.Role, key)
+		}
+	}
 	sig, per, err := m.proveClaims(d.ID, d.Name, d.SignatureFor(v), claims, files, sigs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r.Reference, err)

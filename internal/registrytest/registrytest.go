@@ -442,3 +442,22 @@ func (r *Registry) EditManifest(t testing.TB, repo, tag string, edit func(m *oci
 		t.Fatal(err)
 	}
 }
+
+// CopyTag tags the manifest tagged from in repo as to as well.
+func (r *Registry) CopyTag(t testing.TB, repo, from, to string) {
+	t.Helper()
+	ctx := context.Background()
+	rp, err := remote.NewRepository(r.Host + "/" + repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp.PlainHTTP = !r.TLS
+	rp.Client = &http.Client{Transport: r.Transport()}
+	desc, err := rp.Resolve(ctx, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rp.Tag(ctx, desc, to); err != nil {
+		t.Fatal(err)
+	}
+}
