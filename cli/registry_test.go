@@ -109,6 +109,9 @@ func TestRegistryPushThenPullWithUpstreamDown(t *testing.T) {
 	if pulled["build"] != debianBuild {
 		t.Errorf("build = %v", pulled["build"])
 	}
+	if sig, _ := pulled["signature"].(object); sig["status"] != "unsigned" {
+		t.Errorf("Debian from a registry: signature %v, want unsigned", sig)
+	}
 	got, err := os.ReadFile(filepath.Join(s.imageDir("debian", "12", "x86_64"), "disk.qcow2"))
 	if err != nil || !bytes.Equal(got, disk) {
 		t.Fatalf("pulled disk differs from the pushed one (%v)", err)
