@@ -10,13 +10,20 @@ LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 # System packages: cgo + GL headers for Fyne, qemu-img for conversion, Xvfb,
 # D-Bus and X tools for the window smoke test and screenshots, zsh and fish
-# to check the completion scripts.
+# to check the completion scripts; for the direct-boot tests: QEMU system
+# emulators, busybox, sfdisk and the mkfs and copy tools that build real
+# disks (ext4, XFS, FAT, btrfs).
 APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev qemu-utils xvfb xauth \
-            dbus dbus-x11 x11-utils xdotool imagemagick curl zsh fish
+            dbus dbus-x11 x11-utils xdotool imagemagick curl zsh fish \
+            qemu-system-x86 qemu-system-arm busybox-static fdisk e2fsprogs \
+            xfsprogs dosfstools mtools btrfs-progs zstd
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run test lint bench package screenshots clean fuzz
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+.PHONY: all deps testkernels build run test lint bench package screenshots clean fuzz dist install
 
 all: build
 
@@ -38,6 +45,11 @@ deps:
 	fi
 	@command -v $(GO) >/dev/null || { echo "Go 1.26 or newer is needed: https://go.dev/dl/"; exit 1; }
 
+# Real Debian kernels and busybox for the direct-boot tests, fetched once into
+# testdata/kernels (ignored by git).
+testkernels: deps
+	./scripts/testkernels.sh
+
 build: deps
 	$(GO) build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o $(BIN) .
 
@@ -45,7 +57,7 @@ run: build
 	./$(BIN)
 
 # early/ is a module of its own (see early/fynelocale): ./... does not reach it.
-test: deps
+test: deps testkernels
 	$(GO) test -tags $(TAGS) -count=1 ./...
 	cd early && $(GO) test -count=1 ./...
 
@@ -60,15 +72,36 @@ lint: deps
 fuzz:
 	$(GO) test ./core/manifest -run '^$$' -fuzz FuzzParse$$ -fuzztime 30s
 	$(GO) test ./core/catalog -run '^$$' -fuzz FuzzParseListing -fuzztime 30s
+	$(GO) test ./core/boot -run '^$$' -fuzz FuzzDecompressArm64 -fuzztime 30s
+	$(GO) test ./core/boot -run '^$$' -fuzz FuzzExtract -fuzztime 30s
 
-bench: build
+bench: build testkernels
 	./scripts/bench.sh ./$(BIN)
 
 package: deps
 	$(GO) run fyne.io/tools/cmd/fyne@v1.7.4 package -os linux -release -tags $(TAGS)
+
+# Release files in dist/ (see scripts/dist.sh): static headless CLI archives
+# for Linux and macOS, the desktop package, SHA256SUMS; reproducible.
+dist: deps
+	VERSION=$(VERSION) COMMIT=$(COMMIT) GO=$(GO) ./scripts/dist.sh
+
+# The binary built here, its man page (written by the binary from its own
+# help texts) and the shell completions.
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/vmimages
+	$(abspath $(BIN)) __man > $(DESTDIR)$(PREFIX)/share/man/man1/vmimages.1
+	$(abspath $(BIN)) completion bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vmimages
+	$(abspath $(BIN)) completion zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_vmimages
+	$(abspath $(BIN)) completion fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vmimages.fish
 
 screenshots: build
 	./scripts/screenshots.sh ./$(BIN)
 
 clean:
 	rm -f $(BIN) *.tar.xz
+	rm -rf dist

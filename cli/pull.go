@@ -33,7 +33,7 @@ func runPull(ctx context.Context, r *runner, pos []string) error {
 	if _, err := m.Key(ref); err != nil {
 		return err
 	}
-	job := m.Pull(ctx, ref, core.PullOptions{Raw: r.o.raw, RawDefault: !r.o.raw, Update: r.o.update})
+	job := m.Pull(ctx, ref, core.PullOptions{Raw: r.o.raw, RawDefault: !r.o.raw, Update: r.o.update, Kernel: r.o.kernel})
 	img, err := r.follow(ctx, job)
 	if err != nil {
 		if errors.Is(err, context.Canceled) || ctx.Err() != nil {
@@ -53,6 +53,9 @@ func runPull(ctx context.Context, r *runner, pos []string) error {
 		if kv[1] != "" {
 			fmt.Fprintf(w, "  %-10s %s\n", kv[0], kv[1])
 		}
+	}
+	if img.KernelSource != "" {
+		fmt.Fprintf(w, "kernel source: %s\n", img.KernelSource)
 	}
 	fmt.Fprintf(w, "signature: %s\n", describeSignature(img.Signature))
 	return nil
@@ -75,6 +78,8 @@ type pullDoc struct {
 	Disk      *string       `json:"disk"`
 	DiskRaw   *string       `json:"disk_raw"`
 	Signature signatureJSON `json:"signature"`
+	// KernelSource is "upstream" or "extracted"; null without a kernel.
+	KernelSource *string `json:"kernel_source"`
 }
 
 func pullJSON(img *core.PreparedImage) pullDoc {
@@ -86,7 +91,7 @@ func pullJSON(img *core.PreparedImage) pullDoc {
 	}
 	return pullDoc{Distro: img.Distro, Version: img.Version, Arch: img.Arch, Build: img.Build,
 		Kernel: ptr(img.Kernel), Initramfs: ptr(img.Initramfs), Disk: ptr(img.Disk), DiskRaw: ptr(img.DiskRaw),
-		Signature: toSignatureJSON(img.Signature)}
+		Signature: toSignatureJSON(img.Signature), KernelSource: ptr(img.KernelSource)}
 }
 
 // follow shows a job's progress on stderr until it ends.
@@ -156,12 +161,15 @@ func (v *lineView) show(s core.Snapshot) {
 }
 
 func (v *lineView) finish(s core.Snapshot) {
-	if s.Phase == core.PhaseDone {
+	if s.Phase == core.PhaseDone && s.Kind == core.KindPull {
 		fmt.Fprintf(v.w, "%s: done, %s\n", s.Title, units.Bytes(s.BytesTotal))
 	}
 }
 
 func progressText(s core.Snapshot) string {
+	if s.Phase == core.PhaseConverting {
+		return fmt.Sprintf("%.0f%%", 100*s.Converted)
+	}
 	if s.BytesTotal <= 0 && s.BytesDone == 0 {
 		if s.Retrying != "" {
 			return "(retrying: " + s.Retrying + ")"
@@ -183,10 +191,11 @@ func progressText(s core.Snapshot) string {
 
 // barView draws a terminal progress bar.
 type barView struct {
-	w     io.Writer
-	bar   *progressbar.ProgressBar
-	max   int64
-	retry string
+	w          io.Writer
+	bar        *progressbar.ProgressBar
+	max        int64
+	retry      string
+	converting bool // the bar shows a conversion
 }
 
 func (v *barView) show(s core.Snapshot) {
@@ -194,6 +203,10 @@ func (v *barView) show(s core.Snapshot) {
 		fmt.Fprintf(v.w, "%s: retrying: %s\n", s.Title, s.Retrying)
 	}
 	v.retry = s.Retrying
+	if s.Phase == core.PhaseConverting {
+		v.showConversion(s)
+		return
+	}
 	if s.Phase != core.PhaseDownloading && s.Phase != core.PhaseVerifying || s.BytesTotal == 0 {
 		if v.bar != nil {
 			v.bar.Describe(s.Title + " " + string(s.Phase))
@@ -216,6 +229,30 @@ func (v *barView) show(s core.Snapshot) {
 		)
 	}
 	_ = v.bar.Set64(s.BytesDone)
+}
+
+// convertSteps is the conversion bar's scale: per cent.
+const convertSteps = 100
+
+// showConversion draws qemu-img's progress as a percentage bar, replacing
+// the transfer bar of a pull --raw.
+func (v *barView) showConversion(s core.Snapshot) {
+	if v.bar == nil || v.max != convertSteps || !v.converting {
+		if v.bar != nil {
+			_ = v.bar.Finish()
+			fmt.Fprintln(v.w)
+		}
+		v.max, v.converting = convertSteps, true
+		v.bar = progressbar.NewOptions64(convertSteps,
+			progressbar.OptionSetWriter(v.w),
+			progressbar.OptionSetDescription(s.Title+" qemu-img convert"),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionFullWidth(),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	_ = v.bar.Set64(int64(convertSteps * s.Converted))
 }
 
 func (v *barView) finish(s core.Snapshot) {

@@ -61,6 +61,7 @@ type catalogView struct {
 	note        *widget.Label
 	noteKey     *widget.Label
 	raw         *widget.Check
+	kernel      *widget.Check
 	rawTouched  bool
 	download    *widget.Button
 	action      catalogAction // what download does now
@@ -170,6 +171,7 @@ func (c *catalogView) buildDetail() {
 	c.source.Wrapping = fyne.TextWrapOff
 	c.note = wrapLabel("")
 	c.raw = widget.NewCheck("Also convert the disk to raw (for Apple Virtualization, Cloud Hypervisor)", func(bool) { c.rawTouched = true })
+	c.kernel = widget.NewCheck("Also provide kernel + initramfs for direct boot", nil)
 	c.download = widget.NewButtonWithIcon("Download", theme.DownloadIcon(), c.startDownload)
 	c.download.Importance = widget.HighImportance
 
@@ -189,7 +191,7 @@ func (c *catalogView) buildDetail() {
 	)
 	c.detail = container.NewVBox(
 		c.title, c.subtitle, widget.NewSeparator(), form,
-		widget.NewSeparator(), c.raw, container.NewHBox(c.download),
+		widget.NewSeparator(), c.raw, c.kernel, container.NewHBox(c.download),
 	)
 	c.detail.Hide()
 	c.resetRawDefault()
@@ -608,7 +610,7 @@ func (c *catalogView) startDownload() {
 		c.u.pullUpdate(k, c.raw.Checked)
 	default:
 		c.download.SetText("Starting…")
-		c.u.pull(refOf(k), core.PullOptions{Raw: c.raw.Checked})
+		c.u.pull(refOf(k), core.PullOptions{Raw: c.raw.Checked, Kernel: c.kernel.Checked})
 	}
 }
 

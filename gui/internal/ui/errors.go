@@ -5,26 +5,25 @@ import (
 	"errors"
 	"net"
 	"net/url"
-	"strings"
 
 	"vmimages/core"
 	"vmimages/core/catalog"
 	"vmimages/core/config"
 	"vmimages/core/download"
+	"vmimages/core/manifest"
+	"vmimages/core/trust"
 )
 
 // explain turns an error into two sentences for people: what happened and
-// what to do. Advice worded for the window (Settings, Retry) wins; then the
-// core's own (core.Explain, worded for both fronts); else fallback.
+// what to do. The core returns typed errors and words no advice; advice
+// worded for the window (Settings, Retry, Prune…) comes from advice, else
+// fallback.
 func explain(err error, fallback string) (what, todo string) {
 	if err == nil {
 		return "", ""
 	}
-	what, coreTodo, _ := strings.Cut(core.Explain(err), "\n  → ")
+	what = err.Error()
 	todo = advice(err)
-	if todo == "" {
-		todo = coreTodo
-	}
 	if todo == "" {
 		todo = fallback
 	}
@@ -36,12 +35,32 @@ func explainPull(err error) (what, todo string) {
 	return explain(err, "Press Retry to try again; what was already downloaded is kept.")
 }
 
-// advice is advice worded for the window; "" leaves it to core.Explain.
+// advice is advice worded for the window; "" when there is none.
 func advice(err error) string {
 	var se *download.StatusError
 	var ue *url.Error
 	var ne net.Error
 	switch {
+	case errors.Is(err, download.ErrDigestMismatch):
+		return "The download did not match the published checksum and was discarded. Try again later, or use another mirror in Settings."
+	case errors.Is(err, trust.ErrBadSignature), errors.Is(err, trust.ErrUnknownSigner), errors.Is(err, trust.ErrNoSignature):
+		return "The checksum file's signature could not be verified, so no image bytes were downloaded. If you use a mirror, check in Settings that it is complete and current."
+	case errors.Is(err, trust.ErrWeakHash), errors.Is(err, manifest.ErrWeakDigest):
+		return "A weak algorithm (SHA-1 or MD5) cannot prove an image; nothing was downloaded."
+	case errors.Is(err, core.ErrInsufficientSpace):
+		return "Free some space with Prune… in the Cache tab, or choose another cache folder in Settings."
+	case errors.Is(err, core.ErrQemuImgMissing):
+		return "The downloaded image is kept; install qemu-img (the qemu-utils or qemu-img package), then press Convert again."
+	case errors.Is(err, download.ErrDowngrade):
+		return "The server sent a secure (https) request on to plain http, which is never followed for checksum files or for images no signature proves. Choose another mirror in Settings."
+	case errors.Is(err, download.ErrTooSlow):
+		return "The server sends too slowly to be usable. Try again later, or choose another mirror in Settings."
+	case errors.Is(err, core.ErrInsecure):
+		return "Use an https:// mirror in Settings, or allow this plain-http mirror in the settings file if you trust the network."
+	case errors.Is(err, core.ErrInUse):
+		return "Another vmimages process is using this image; wait for it to finish."
+	case errors.Is(err, core.ErrNotCached):
+		return "The Cache tab shows what is cached."
 	case errors.As(err, &se) && (se.Code == 404 || se.Code == 410):
 		return "The server does not have this file. If you use a mirror, check its URL in Settings; otherwise the distribution may have withdrawn this build, so try again later."
 	case errors.As(err, &se) && (se.Code == 401 || se.Code == 403):
