@@ -561,6 +561,14 @@ func (tx *Tx) Commit(m *Meta) (*Meta, error) {
 	if len(nm.Assets) == 0 {
 		return nil, fmt.Errorf("commit %s: no assets", tx.k)
 	}
+	nm.Verified = keptVerdict(nm.Verified, moves == nil, func(file string) bool {
+		for _, a := range tx.kept {
+			if a.File == file {
+				return true
+			}
+		}
+		return tx.keepRaw && tx.old.DiskRaw.File == file
+	})
 	if err := nm.validate(); err != nil {
 		return nil, fmt.Errorf("commit %s: %w", tx.k, err)
 	}
@@ -579,6 +587,39 @@ func (tx *Tx) Commit(m *Meta) (*Meta, error) {
 	tx.old = &nm
 	tx.settle()
 	return tx.Committed(), nil
+}
+
+// keptVerdict is what the last verify said about the files a commit keeps:
+// a failure pinned on files stays for the kept ones and is dropped for files
+// made anew; a failure pinned on none stays; a success stays only when
+// nothing is new.
+func keptVerdict(v *VerifyMeta, nothingNew bool, kept func(file string) bool) *VerifyMeta {
+	switch {
+	case v == nil:
+		return nil
+	case v.OK:
+		if nothingNew {
+			return v
+		}
+		return nil
+	case len(v.Files) == 0:
+		return v
+	}
+	out := VerifyMeta{At: v.At}
+	for _, f := range v.Files {
+		if kept(f) {
+			out.Files = append(out.Files, f)
+		}
+	}
+	if len(out.Files) == 0 {
+		return nil
+	}
+	for _, p := range v.Problems {
+		if f, _, ok := strings.Cut(p, ": "); !ok || kept(f) {
+			out.Problems = append(out.Problems, p)
+		}
+	}
+	return &out
 }
 
 // settle gives build-suffixed files their stable names once nothing else
