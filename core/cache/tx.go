@@ -165,8 +165,11 @@ func (tx *Tx) checkPartialDir() error {
 	return nil
 }
 
-// partialPath makes .partial if needed and returns name inside it, refusing
-// (ErrUnsafePath) a name that exists as anything but a regular file.
+// partialPath makes .partial if needed and returns name inside it. A name
+// that is not a file of our own (a symbolic or hard link planted to make a
+// write land elsewhere, a file of another user) is unlinked, so whatever
+// writes there starts a new file; a directory at the name is refused
+// (ErrUnsafePath).
 func (tx *Tx) partialPath(name string) (string, error) {
 	dir := filepath.Join(tx.dir, partialDir)
 	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
@@ -176,8 +179,10 @@ func (tx *Tx) partialPath(name string) (string, error) {
 		return "", err
 	}
 	p := filepath.Join(dir, name)
-	if fi, err := os.Lstat(p); err == nil && !fi.Mode().IsRegular() {
+	if _, err := localfs.DiscardForeign(p); errors.Is(err, localfs.ErrNotOwnFile) {
 		return "", fmt.Errorf("%w: %s is not a regular file; remove it by hand", ErrUnsafePath, p)
+	} else if err != nil {
+		return "", err
 	}
 	return p, nil
 }
@@ -204,8 +209,9 @@ func (tx *Tx) Committed() *Meta {
 func (tx *Tx) Path(file string) string { return filepath.Join(tx.dir, file) }
 
 // PartFile returns where the transfer of the asset with the given role and
-// disk format happens. The paths are checked: no symbolic link or other
-// non-regular file stands at them.
+// disk format happens. The paths are checked: a symbolic link, a hard link
+// or a file of another user found at them is unlinked (a transfer then
+// starts from zero), so nothing written there lands outside the cache.
 func (tx *Tx) PartFile(role, format string) (PartFile, error) {
 	name := AssetName(role, format)
 	if name == "" || role == RoleDiskRaw {
