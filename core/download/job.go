@@ -339,6 +339,11 @@ func (j *job) transfer(ctx context.Context, resume bool, partSize int64) (*grab.
 		from = j.getSource()
 	}
 	if err := checkFirst(ctx, from); err != nil {
+		if from != j.req.URL {
+			// The policy changed since the part was made: start over
+			// from the URL asked for, which the policy judges again.
+			return nil, 0, &restartError{fmt.Errorf("%s: %w", from, err)}
+		}
 		return nil, 0, fmt.Errorf("download %s: %w", from, err)
 	}
 	if j.req.AllowDowngrade {
