@@ -29,6 +29,12 @@ func TestBeginSweeps(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, ".partial"), 0o755)
 	os.WriteFile(filepath.Join(dir, ".partial", "disk.raw.tmp"), []byte("x"), 0o644)
 	os.WriteFile(filepath.Join(dir, ".partial", "disk.qcow2.part"), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".partial", "disk.qcow2.part.json"), []byte("{}"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".partial", "vmlinuz.part"), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, ".partial", "vmlinuz.part.json"), []byte("{}"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".partial", "initramfs"), []byte("verified"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".partial", "vmlinuz.extracted"), []byte("x"), 0o644)
+	os.MkdirAll(filepath.Join(dir, ".partial", "scratch"), 0o755)
 
 	tx, err := c.Begin(t.Context(), k)
 	if err != nil {
@@ -48,10 +54,15 @@ func TestBeginSweeps(t *testing.T) {
 	if err := tx.Abort(); err != nil {
 		t.Fatal(err)
 	}
-	// The part file with bytes stays for a resume; the conversion went.
+	// The part with bytes, its note and the verified download stay for the
+	// next pull; the empty part, the conversion and the rest went.
+	names = nil
 	ents, _ = os.ReadDir(filepath.Join(dir, ".partial"))
-	if len(ents) != 1 || ents[0].Name() != "disk.qcow2.part" {
-		t.Errorf(".partial after Abort: %v", ents)
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if want := []string{"disk.qcow2.part", "disk.qcow2.part.json", "initramfs"}; !slices.Equal(names, want) {
+		t.Errorf(".partial after Abort holds %v, want %v", names, want)
 	}
 	if im, err := c.Image(k); err != nil || im.State != StateReady {
 		t.Errorf("image after Abort: %+v, %v", im, err)
