@@ -267,7 +267,9 @@ func (j *Job) commit(ctx context.Context, tx *cache.Tx, meta *cache.Meta, raw bo
 		if change == "" {
 			keptRaw = tx.KeepRaw() == nil
 		} else {
-			j.notice(change)
+			// As a plain pull does: the raw disk the image had is made again.
+			j.notice(change + "; converting again")
+			raw = true
 		}
 	}
 	var convErr error

@@ -1,0 +1,119 @@
+package cli_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// These tests plant files and links in the cache the way an attacker, or a
+// careless user, could, and check that a pull never writes outside the
+// cache through them.
+
+// TestPlantedPartFileNotWrittenThrough: a part file replaced by a hard link
+// to a file outside the cache (its sidecar kept, so it looks resumable) is
+// discarded, not appended to: the pull starts from zero and the outside
+// file keeps its bytes. A symbolic link in its place is discarded the same
+// way.
+func TestPlantedPartFileNotWrittenThrough(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []string{"hardlink", "symlink"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			f := slowDebian(t)
+			env := procEnv(t)
+			cacheDir := t.TempDir()
+			args := []string{"pull", "debian", "12", "--arch", "amd64", "--cache-dir", cacheDir, "--mirror", "debian=" + f.URL + "/debian/"}
+			imgDir := filepath.Join(cacheDir, "images", "debian", "12", "x86_64")
+			part := filepath.Join(imgDir, ".partial", "disk.qcow2.part")
+
+			p := startProc(t, env, args...)
+			waitForSize(t, p, part, 1<<20)
+			if err := p.cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			p.wait(t, 10*time.Second)
+			if _, err := os.Stat(part + ".json"); err != nil {
+				t.Fatalf("no sidecar after the killed pull: %v", err)
+			}
+
+			// The victim lives beside the cache, on the same file system.
+			victim := filepath.Join(filepath.Dir(cacheDir), filepath.Base(cacheDir)+"-outside.txt")
+			t.Cleanup(func() { os.Remove(victim) })
+			content := []byte("nothing to append.\n")
+			if err := os.WriteFile(victim, content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Remove(part); err != nil {
+				t.Fatal(err)
+			}
+			link := os.Link
+			if kind == "symlink" {
+				link = os.Symlink
+			}
+			if err := link(victim, part); err != nil {
+				t.Fatal(err)
+			}
+
+			f.setPause(0)
+			from := f.count()
+			p = startProc(t, env, args...)
+			if code := p.wait(t, 60*time.Second); code != 0 {
+				t.Fatalf("pull after the planted part exited %d\nstderr:\n%s", code, p.stderr)
+			}
+			if got, err := os.ReadFile(victim); err != nil || !bytes.Equal(got, content) {
+				t.Errorf("the file outside the cache changed: %d bytes (err %v), want %q", len(got), err, content)
+			}
+			if got, err := os.ReadFile(filepath.Join(imgDir, "disk.qcow2")); err != nil || !bytes.Equal(got, f.data) {
+				t.Errorf("disk differs from the mirror's bytes (err %v)", err)
+			}
+			for _, r := range f.requests(t, from) {
+				if r.rng != "" {
+					t.Errorf("the pull resumed a planted part: %+v; want a download from zero", r)
+				}
+			}
+		})
+	}
+}
+
+// TestSymlinkedParentCreatesNothingOutside: images/, images/<distro> or
+// images/<distro>/<version> planted as a symbolic link to a folder outside
+// the cache makes a pull fail naming the link, with nothing created where
+// it points; list and verify then agree that the image is not cached.
+func TestSymlinkedParentCreatesNothingOutside(t *testing.T) {
+	t.Parallel()
+	srv, _ := debianMirror(t)
+	for _, linked := range []string{"images", "images/debian", "images/debian/13"} {
+		t.Run(strings.ReplaceAll(linked, "/", "_"), func(t *testing.T) {
+			t.Parallel()
+			env := procEnv(t)
+			cacheDir := t.TempDir()
+			outside := t.TempDir()
+			link := filepath.Join(cacheDir, linked)
+			if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(outside, link); err != nil {
+				t.Fatal(err)
+			}
+			p := startProc(t, env, "pull", "debian", "13", "--arch", "amd64", "--cache-dir", cacheDir, "--mirror", "debian="+srv.URL+"/debian/")
+			if code := p.wait(t, 60*time.Second); code == 0 || !strings.Contains(p.stderr.String(), "symbolic link") {
+				t.Errorf("pull through a linked %s exited %d; want a failure naming the link\nstderr:\n%s", linked, code, p.stderr)
+			}
+			if names := dirNames(t, outside); len(names) != 0 {
+				t.Errorf("the pull created %v outside the cache", names)
+			}
+			if images := listJSON(t, env, cacheDir); len(images) != 0 {
+				t.Errorf("list = %v, want no images", images)
+			}
+			p = startProc(t, env, "verify", "debian", "13", "--arch", "amd64", "--cache-dir", cacheDir)
+			code := p.wait(t, 30*time.Second)
+			if code == 0 || !strings.Contains(p.stderr.String(), "not in cache") {
+				t.Errorf("verify exited %d; want it to agree with list that the image is not cached\nstdout:\n%s\nstderr:\n%s", code, p.stdout, p.stderr)
+			}
+		})
+	}
+}
