@@ -409,7 +409,7 @@ func describeImage(im cache.Image) string {
 		case core.SigVerified:
 			text += " · checksums signed, signature verified"
 		case core.SigUnsigned:
-			text += " · checksum over HTTPS; not signed upstream"
+			text += " · " + core.SignatureFromMeta(s).Note
 		case core.SigUnchecked:
 			text += " · signature not checked (no key pinned)"
 		}
