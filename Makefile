@@ -8,9 +8,10 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
 # System packages: cgo + GL headers for Fyne, qemu-img for conversion, Xvfb,
-# D-Bus and X tools for the window smoke test and screenshots.
+# D-Bus, X tools and a window manager (openbox) for the window smoke and
+# tray tests and the screenshots.
 APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev qemu-utils xvfb xauth \
-            dbus dbus-x11 x11-utils xdotool imagemagick curl
+            dbus dbus-x11 x11-utils xdotool imagemagick openbox curl
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -61,8 +62,11 @@ bench: build
 package: deps
 	$(GO) run fyne.io/tools/cmd/fyne@v1.7.4 package -os linux -release -tags $(TAGS)
 
-screenshots: build
-	./scripts/screenshots.sh ./$(BIN)
+# The screenshots need the window's start-up hooks (VMIMAGES_GUI_*), which
+# only a build with the tag guihooks has; the shipped binary has none.
+screenshots: deps
+	$(GO) build -tags "$(TAGS) guihooks" -ldflags "$(LDFLAGS)" -o $(BIN)-shots .
+	./scripts/screenshots.sh ./$(BIN)-shots
 
 clean:
-	rm -f $(BIN) *.tar.xz
+	rm -f $(BIN) $(BIN)-shots *.tar.xz

@@ -64,6 +64,9 @@ type Options struct {
 	// NoNotifications turns desktop notifications off, for a desktop
 	// without a session bus to send them on.
 	NoNotifications bool
+	// Notify sends a desktop notification; it must not block. nil means
+	// fyne.App.SendNotification.
+	Notify func(title, body string)
 	// UpdateEvery is how often the cached images are checked for newer
 	// builds upstream, besides once after the first cache listing and after
 	// every finished pull; 0 means 6 hours, negative never.
@@ -110,18 +113,17 @@ type UI struct {
 	wantCached  *cache.Key     // select this image in the Cache tab once listed
 	upd         updateState    // what the last update check found
 
-	poke        chan struct{}
-	tickBusy    atomic.Bool
-	trayPending atomic.Bool // a tray refresh waits for its one-second slot
-	tickMu      sync.Mutex  // guards lastSnaps and lastOps
-	lastSnaps   []jobSnap
-	lastOps     map[cache.Key]opState
-	ops         opTable
-	unsub       func()
-	loopDone    chan struct{}
-	reloadMu    sync.Mutex
-	reloadN     int        // generation of cache listings, to drop stale ones
-	netMu       sync.Mutex // one update check or catalog refresh at a time
+	poke      chan struct{}
+	tickBusy  atomic.Bool
+	tickMu    sync.Mutex // guards lastSnaps and lastOps
+	lastSnaps []jobSnap
+	lastOps   map[cache.Key]opState
+	ops       opTable
+	unsub     func()
+	loopDone  chan struct{}
+	reloadMu  sync.Mutex
+	reloadN   int        // generation of cache listings, to drop stale ones
+	netMu     sync.Mutex // one update check or catalog refresh at a time
 
 	// stats count row refreshes, for tests that check the UI does no more
 	// work per tick than needed.
@@ -171,6 +173,7 @@ func New(a fyne.App, w fyne.Window, opt Options) *UI {
 	u.loading.Alignment = fyne.TextAlignCenter
 	u.root = container.NewStack(container.NewCenter(u.loading))
 	u.tray = newTrayMenu(u)
+	u.addShortcuts()
 	return u
 }
 
@@ -302,13 +305,14 @@ func (u *UI) ShowWindow() {
 
 // CloseRequested handles the window's close button: with a tray host the
 // window hides and the app keeps running in the tray; without one the app
-// quits. Install it with SetCloseIntercept.
+// quits, after asking when downloads are running. Install it with
+// SetCloseIntercept.
 func (u *UI) CloseRequested() {
 	go func() {
 		host := u.opt.TrayHost()
 		u.do(func() {
 			if !host {
-				u.opt.Quit()
+				u.QuitRequested()
 				return
 			}
 			u.win.Hide()
@@ -319,6 +323,26 @@ func (u *UI) CloseRequested() {
 			}
 		})
 	}()
+}
+
+// QuitRequested quits, after asking when downloads are running (they
+// resume at the next start). Ctrl+Q and closing the window without a tray
+// come here; the tray's Quit quits at once.
+func (u *UI) QuitRequested() {
+	n := len(u.activeJobs())
+	if n == 0 {
+		u.opt.Quit()
+		return
+	}
+	title := plural(n, "download", "downloads") + " in progress — quit anyway?"
+	what := "What has arrived is kept: the download resumes where it stopped the next time you start VM Images."
+	if n > 1 {
+		what = "What has arrived is kept: the downloads resume where they stopped the next time you start VM Images."
+	}
+	u.showMessage(title, theme.QuestionIcon(), what, "", []dialogButton{
+		{label: "Keep running"},
+		{label: "Quit", important: true, action: u.opt.Quit},
+	})
 }
 
 // pokeTick asks for a progress update soon; safe from any goroutine.
@@ -364,7 +388,7 @@ func (u *UI) tick() {
 		snaps[i] = jobSnap{job: j, snap: j.Snapshot()}
 	}
 	ops := u.ops.copy()
-	if u.sameAsLastTick(snaps, ops) && !u.trayPending.Load() {
+	if u.sameAsLastTick(snaps, ops) {
 		return
 	}
 	if !u.tickBusy.CompareAndSwap(false, true) {
@@ -459,7 +483,11 @@ func (u *UI) announce(s core.Snapshot) {
 
 // notify sends a desktop notification.
 func (u *UI) notify(title, body string) {
-	if !u.opt.NoNotifications {
+	switch {
+	case u.opt.NoNotifications:
+	case u.opt.Notify != nil:
+		u.opt.Notify(title, body)
+	default:
 		u.app.SendNotification(fyne.NewNotification(title, body))
 	}
 }

@@ -1,3 +1,5 @@
+//go:build guihooks
+
 package gui
 
 import (
