@@ -24,7 +24,6 @@ type sniTray struct {
 	label []string
 	off   []bool
 	tip   string
-	stop  func()
 }
 
 // fyneID is the id Fyne gets. Here none: the app keeps its settings in its

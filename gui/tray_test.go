@@ -339,7 +339,7 @@ func TestTrayOverSessionBus(t *testing.T) {
 	// Pause all pauses it.
 	p, _ := find(items, "Pause all")
 	m.click(p)
-	items = m.waitFor("the download paused", &out, func(items []trayItem) bool {
+	m.waitFor("the download paused", &out, func(items []trayItem) bool {
 		d, ok := find(items, "Debian 12 x86_64 — ")
 		r, _ := find(items, "Resume all")
 		p, _ := find(items, "Pause all")
