@@ -5,13 +5,14 @@ GO      ?= go
 TAGS    := migrated_fynedo
 BIN     := vmimages
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X main.version=$(VERSION)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 # System packages: cgo + GL headers for Fyne, qemu-img for conversion, Xvfb,
 # D-Bus, X tools and a window manager (openbox) for the window smoke and
-# tray tests and the screenshots.
+# tray tests and the screenshots, zsh and fish to check the completion scripts.
 APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev qemu-utils xvfb xauth \
-            dbus dbus-x11 x11-utils xdotool imagemagick openbox curl
+            dbus dbus-x11 x11-utils xdotool imagemagick openbox curl zsh fish
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -43,13 +44,17 @@ build: deps
 run: build
 	./$(BIN)
 
+# early/ is a module of its own (see early/fynelocale): ./... does not reach it.
 test: deps
 	$(GO) test -tags $(TAGS) -count=1 ./...
+	cd early && $(GO) test -count=1 ./...
 
 lint: deps
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet -tags $(TAGS) ./...
+	$(GO) vet -tags nogui ./...
+	cd early && $(GO) vet ./...
 	$(GO) tool staticcheck -tags $(TAGS) ./...
 
 fuzz:

@@ -18,6 +18,7 @@ require (
 )
 
 require (
+	early v0.0.0
 	github.com/cloudflare/circl v1.6.3 // indirect
 	github.com/fredbi/uri v1.1.1 // indirect
 	github.com/fsnotify/fsnotify v1.9.0 // indirect
@@ -55,3 +56,5 @@ require (
 )
 
 tool honnef.co/go/tools/cmd/staticcheck
+
+replace early => ./early

@@ -1,6 +1,8 @@
 // Command vmimages gets official VM cloud images onto this machine: with no
 // arguments it opens the window, with a subcommand it is the command line.
-// This file only wires the two fronts to the core.
+// This file only wires the two fronts to the core; main_gui.go and
+// main_nogui.go decide whether the window is built in (go build -tags nogui
+// leaves it, Fyne and cgo out).
 package main
 
 import (
@@ -12,22 +14,28 @@ import (
 	"golang.org/x/term"
 
 	"vmimages/cli"
-	"vmimages/gui"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
+// version and commit are set at build time with
+// -ldflags "-X main.version=… -X main.commit=…".
+var (
+	version = "dev"
+	commit  = ""
+)
 
 func main() {
 	if len(os.Args) == 1 {
-		os.Exit(gui.Run(gui.Options{Version: version}))
+		os.Exit(runWindow())
 	}
+	beforeCommandLine()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	code := cli.Run(ctx, os.Args[1:], cli.Env{
 		Stdout:           os.Stdout,
 		Stderr:           os.Stderr,
 		Version:          version,
+		Commit:           commit,
+		GUI:              guiBuiltIn,
 		StderrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
 	})
 	stop()

@@ -7,11 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 
 	"vmimages/core"
 	"vmimages/core/catalog"
+	"vmimages/core/download"
 )
 
 // Env is what a run of the command line talks to. Tests fill it with
@@ -20,6 +22,11 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	// Version is printed by --version and sent in the User-Agent.
 	Version string
+	// Commit is the source revision the binary was built from, "" when
+	// unknown (then the build's own VCS stamp is used, if any).
+	Commit string
+	// GUI says the window is built in (false in a -tags nogui build).
+	GUI bool
 	// StderrIsTerminal selects the progress bar over plain lines.
 	StderrIsTerminal bool
 }
@@ -93,6 +100,9 @@ func commands() []*command {
 		{name: "convert", args: "DISTRO VERSION", summary: "convert a cached disk to raw (disk.raw) with qemu-img",
 			flags: func(fs *flag.FlagSet, o *cmdOpts) { archFlag(fs, o) }, run: runConvert},
 		{name: "dir", summary: "print the cache folder", run: runDir},
+		{name: "version", summary: "print the version, commit, Go version, pinned signing keys and whether the window is built in",
+			flags: func(fs *flag.FlagSet, o *cmdOpts) { jsonFlag(fs, o) }, run: runVersion},
+		{name: "completion", args: "bash|zsh|fish", summary: "print a shell completion script (see the README for where to put it)", run: runCompletion},
 	}
 }
 
@@ -119,7 +129,14 @@ func Run(ctx context.Context, args []string, env Env) int {
 			return nil, err
 		}
 		opts.Version = env.Version
-		return core.Open(ctx, opts)
+		if r.g.verbose {
+			opts.Logger = slog.New(slog.NewTextHandler(env.Stderr, nil))
+		}
+		m, err := core.Open(ctx, opts)
+		if err == nil && opts.Logger != nil {
+			opts.Logger.Info("settings", "config", opts.ConfigPath, "cache", m.CacheDir(), "catalog_overlays", opts.OverlayDir)
+		}
+		return m, err
 	}
 	defer func() {
 		if r.mgr != nil {
@@ -130,6 +147,11 @@ func Run(ctx context.Context, args []string, env Env) int {
 }
 
 func (r *runner) dispatch(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == completeCommand {
+		r.env.Stderr = io.Discard
+		r.complete(ctx, args[1:])
+		return nil
+	}
 	// Global flags may come before the command.
 	top := flag.NewFlagSet("vmimages", flag.ContinueOnError)
 	r.g.register(top)
@@ -283,7 +305,11 @@ func (r *runner) exitCode(err error) int {
 		fmt.Fprintf(r.env.Stderr, "vmimages: interrupted\n")
 		return ExitFailure
 	}
-	fmt.Fprintf(r.env.Stderr, "vmimages: %s\n", core.Explain(err))
+	msg := core.Explain(err)
+	if hint := tlsHint(err); hint != "" {
+		msg += "\n  → " + hint
+	}
+	fmt.Fprintf(r.env.Stderr, "vmimages: %s\n", msg)
 	if core.IsIntegrity(err) {
 		return ExitIntegrity
 	}
@@ -312,4 +338,21 @@ func needArgs(cmd string, pos []string, n int, what string) error {
 		return usagef("%s needs %s (got %d argument(s)); see 'vmimages help %s'", cmd, what, len(pos), cmd)
 	}
 	return nil
+}
+
+// tlsHint says what to do about a certificate the client refused.
+func tlsHint(err error) string {
+	var te *download.TLSError
+	if !errors.As(err, &te) {
+		return ""
+	}
+	switch te.Reason {
+	case download.TLSUnknownAuthority:
+		return "if the mirror or a proxy on the way uses its own certificate authority, put that authority's certificate (PEM) in a file and name it in SSL_CERT_FILE"
+	case download.TLSExpired:
+		return "check this machine's clock; if it is right, the server's certificate must be renewed by its operator"
+	case download.TLSWrongHost:
+		return "check the host name in the mirror URL"
+	}
+	return ""
 }

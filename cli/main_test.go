@@ -291,5 +291,6 @@ file = "test-signer.asc"
 	}
 	u.dir = u.srv.AddUbuntu("/ubuntu", "24.04", "noble", "20260926", "amd64", u.disk, u.kernel, u.initrd)
 	u.srv.Put(u.dir+"SHA256SUMS.gpg", signer.Detach(t, u.srv.Get(u.dir+"SHA256SUMS")))
+	u.srv.Put(u.dir+"unpacked/SHA256SUMS.gpg", signer.Detach(t, u.srv.Get(u.dir+"unpacked/SHA256SUMS")))
 	return u
 }

@@ -208,19 +208,21 @@ func TestPacedFileServesRanges(t *testing.T) {
 }
 
 // procEnv is a clean environment for the binary: its own XDG folders, no
-// VMIMAGES_* settings, a UTF-8 locale (Fyne complains without one).
+// VMIMAGES_* settings, no proxies or extra certificates, and LANG=C.UTF-8, the locale of Docker and CI images
+// (Fyne's start-up once logged errors under it; wait fails on such lines).
 func procEnv(t *testing.T) []string {
 	t.Helper()
 	home := t.TempDir()
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "VMIMAGES_") || strings.HasPrefix(k, "XDG_") || k == "LANG" || strings.HasPrefix(k, "LC_") {
+		if strings.HasPrefix(k, "VMIMAGES_") || strings.HasPrefix(k, "XDG_") || k == "LANG" || k == "LANGUAGE" || strings.HasPrefix(k, "LC_") ||
+			strings.HasSuffix(strings.ToUpper(k), "_PROXY") || strings.Contains(k, "SSL_CERT_") {
 			continue
 		}
 		env = append(env, kv)
 	}
-	return append(env, "LANG=en_US.UTF-8",
+	return append(env, "LANG=C.UTF-8",
 		"XDG_CONFIG_HOME="+filepath.Join(home, "config"),
 		"XDG_CACHE_HOME="+filepath.Join(home, "xdg-cache"))
 }
@@ -271,6 +273,7 @@ func (p *proc) wait(t *testing.T, limit time.Duration) int {
 	if p.err != nil && !errors.As(p.err, &ee) {
 		t.Fatal(p.err)
 	}
+	checkNoStray(t, p.stderr.String())
 	return p.cmd.ProcessState.ExitCode()
 }
 

@@ -56,6 +56,10 @@ func Explain(err error) string {
 		hint = "free some space (vmimages prune) or choose another cache folder (--cache-dir)"
 	case errors.Is(err, qemuimg.ErrMissing):
 		hint = "the downloaded image is kept; install qemu-img and run 'vmimages convert' again"
+	case errors.Is(err, download.ErrDowngrade):
+		hint = "the server sent a secure (https) request on to plain http, which is never followed for checksum files, or for images no signature proves; use another mirror"
+	case errors.Is(err, download.ErrTooSlow):
+		hint = "the server sends too slowly to be usable; try again later or use another mirror"
 	case errors.Is(err, ErrInsecure):
 		hint = "use an https:// mirror, or mark this mirror allow_insecure in the settings file if you trust the network"
 	case errors.Is(err, cache.ErrInUse):

@@ -20,6 +20,8 @@ func TestExplainSaysWhatToDo(t *testing.T) {
 		integrity bool
 	}{
 		{&download.DigestError{URL: "u"}, "did not match the published checksum", true},
+		{&download.RedirectError{From: "https://a/x", To: "http://b/x", Err: download.ErrDowngrade}, "never followed", false},
+		{fmt.Errorf("x: %w", download.ErrTooSlow), "too slowly", false},
 		{fmt.Errorf("x: %w", trust.ErrBadSignature), "signature could not be verified", true},
 		{fmt.Errorf("x: %w", trust.ErrWeakHash), "weak algorithm", true},
 		{fmt.Errorf("x: %w", download.ErrInsufficientSpace), "free some space", false},

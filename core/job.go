@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -354,6 +355,9 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 	// and swap them in together once all are verified, so a failure never
 	// leaves a mix of two builds.
 	staging := old != nil && old.Build != res.Build
+	if staging {
+		m.logCached(key, res.Build, "a new build replaces build "+old.Build+" once it is verified")
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(res.Assets))
 	metas := make([]cache.AssetMeta, len(res.Assets))
@@ -365,9 +369,11 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 		if staging {
 			fetchTo = filepath.Join(dir, stagePrefix+file)
 		}
-		metas[i] = cache.AssetMeta{Role: a.Role, File: file, URL: a.URL, Digest: a.Digest, Size: a.Size, Format: a.Format}
+		metas[i] = cache.AssetMeta{Role: a.Role, File: file, URL: a.URL, Digest: a.Digest, Size: a.Size, Format: a.Format, Signature: res.AssetSignatures[a.Role]}
 		if prev := cachedAsset(old, a, dest); prev != nil {
+			m.opts.Logger.Info("asset already in the cache with this digest", "role", a.Role, "file", dest)
 			metas[i] = *prev
+			metas[i].Signature = res.AssetSignatures[a.Role]
 			j.update(func(s *Snapshot) {
 				s.Assets[i].Phase, s.Assets[i].Cached = PhaseDone, true
 				s.Assets[i].BytesDone = s.Assets[i].BytesTotal
@@ -381,13 +387,14 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 		wg.Add(1)
 		go func(i int, a catalog.Asset) {
 			defer wg.Done()
-			r, err := m.dl.Fetch(ctx, download.Request{URL: a.URL, Dest: fetchTo, Digest: a.Digest, Size: a.Size, ExtraSpace: extra},
+			r, err := m.fetchAsset(ctx, res, download.Request{URL: a.URL, Dest: fetchTo, Digest: a.Digest, Size: a.Size, ExtraSpace: extra},
 				func(p download.Progress) { j.progress(i, p) })
 			if err != nil {
 				errs[i] = fmt.Errorf("%s (%s): %w", a.Role, a.Name, err)
 				return
 			}
 			metas[i].Size, metas[i].Validator = r.Size, r.Validator
+			metas[i].URL = cmp.Or(r.FinalURL, a.URL) // where the bytes came from, after redirects
 			j.update(func(s *Snapshot) {
 				s.Assets[i].Phase = PhaseDone
 				s.Assets[i].BytesDone = r.Size
@@ -465,6 +472,7 @@ func (m *Manager) cachedImage(j *Job) (*PreparedImage, bool) {
 		return nil, false
 	}
 	_ = m.cache.Touch(key)
+	m.logCached(key, im.Meta.Build, "using the cached image; no network (pull --update looks upstream)")
 	img := m.prepared(key, im.Meta)
 	img.Signature = SignatureFromMeta(im.Meta.Signature)
 	j.update(func(s *Snapshot) {

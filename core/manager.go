@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime"
 	"sort"
@@ -48,6 +49,15 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 	}
 	if opts.GOOS == "" {
 		opts.GOOS = runtime.GOOS
+	}
+	transport := opts.Transport
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	} else {
+		if transport == nil {
+			transport = download.NewTransport()
+		}
+		transport = download.LogTransport(opts.Logger, transport)
 	}
 	cat, problems, err := catalog.LoadWithOverlays(opts.OverlayDir)
 	if err != nil {
@@ -101,8 +111,10 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 		Parallel:  opts.Config.ParallelOrDefault(),
 		RateLimit: opts.Config.BandwidthBytes(),
 		UserAgent: ua,
-		Transport: opts.Transport,
+		Transport: transport,
 		Backoff:   opts.Backoff,
+
+		SmallTimeout: opts.SmallTimeout,
 	})
 	m := &Manager{
 		opts: opts, cat: cat, problems: problems, cache: c, dl: dl, keys: keys,

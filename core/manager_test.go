@@ -249,6 +249,7 @@ func signedUbuntu(t *testing.T) (*mirrortest.Server, *Manager, *mirrortest.Signe
 	d := srv.AddUbuntu("/ubuntu", "24.04", "noble", "20260926", "amd64",
 		mirrortest.Payload("disk", 500_000), mirrortest.Payload("kernel", 50_000), mirrortest.Payload("initrd", 80_000))
 	srv.Put(d+"SHA256SUMS.gpg", signer.Detach(t, srv.Get(d+"SHA256SUMS")))
+	srv.Put(d+"unpacked/SHA256SUMS.gpg", signer.Detach(t, srv.Get(d+"unpacked/SHA256SUMS")))
 	m := newManager(t, map[string]string{"ubuntu": srv.URL + "/ubuntu/"}, func(o *Options) {
 		o.OverlayDir = overlays
 		o.Config.Keys = []config.Key{{Distro: "ubuntu", Fingerprint: signer.Fingerprint, File: keyFile}}
@@ -272,12 +273,67 @@ func TestPullSignedUbuntu(t *testing.T) {
 	if img.Signature.Status != SigVerified || img.Signature.Signer == "" || img.Signature.SignedAt == nil {
 		t.Errorf("signature = %+v", img.Signature)
 	}
-	if !strings.Contains(img.Signature.Note, "unpacked/SHA256SUMS") {
-		t.Errorf("note should say the kernel checksums are unsigned: %q", img.Signature.Note)
-	}
 	meta, _ := m.Cache().ReadMeta(cache.Key{Distro: "ubuntu", Version: "24.04", Arch: "x86_64"})
-	if meta.Signature == nil || meta.Signature.Signer != img.Signature.Signer {
+	if meta.Signature == nil || meta.Signature.Signer != img.Signature.Signer || meta.Signature.Status != SigVerified {
 		t.Errorf("meta signature = %+v", meta.Signature)
+	}
+	if len(meta.Assets) != 3 {
+		t.Fatalf("meta assets = %+v", meta.Assets)
+	}
+	for _, a := range meta.Assets {
+		if a.Signature != SigVerified {
+			t.Errorf("%s: signature %q recorded, want verified", a.Role, a.Signature)
+		}
+	}
+}
+
+// TestStrippedKernelSignatureFailsClosed: a mirror that deletes
+// unpacked/SHA256SUMS.gpg and swaps the kernel (and its line in the
+// manifest) gets nothing accepted: the pull fails as an integrity error
+// before any byte of the kernel, initrd or disk is asked for.
+func TestStrippedKernelSignatureFailsClosed(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		strip func(srv *mirrortest.Server, d string)
+	}{
+		{"missing", func(srv *mirrortest.Server, d string) {
+			srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+				if strings.HasSuffix(r.URL.Path, "/unpacked/SHA256SUMS.gpg") {
+					http.NotFound(w, r)
+					return true
+				}
+				return false
+			})
+		}},
+		{"bad", func(srv *mirrortest.Server, d string) {
+			// The old signature stays, over a manifest that changed.
+		}},
+		{"other key", func(srv *mirrortest.Server, d string) {
+			srv.Put(d+"unpacked/SHA256SUMS.gpg", mirrortest.NewSigner(t).Detach(t, srv.Get(d+"unpacked/SHA256SUMS")))
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, m, _, d := signedUbuntu(t)
+			evil := mirrortest.Payload("evil kernel", 50_000)
+			kernel := "ubuntu-24.04-server-cloudimg-amd64-vmlinuz-generic"
+			srv.Put(d+"unpacked/"+kernel, evil)
+			srv.Put(d+"unpacked/SHA256SUMS", mirrortest.GNU(true, mirrortest.SHA256, map[string][]byte{
+				kernel: evil, "ubuntu-24.04-server-cloudimg-amd64-initrd-generic": srv.Get(d + "unpacked/ubuntu-24.04-server-cloudimg-amd64-initrd-generic"),
+			}))
+			tt.strip(srv, d)
+			_, err := wait(t, m.Pull(context.Background(), catalog.Ref{Distro: "ubuntu", Version: "24.04", Arch: "x86_64"}, PullOptions{}))
+			if !IsIntegrity(err) || !strings.Contains(err.Error(), "unpacked/SHA256SUMS") {
+				t.Fatalf("want an integrity error naming unpacked/SHA256SUMS, got %v", err)
+			}
+			for _, suffix := range []string{"-vmlinuz-generic", "-initrd-generic", ".img"} {
+				if n := srv.Count(suffix); n != 0 {
+					t.Errorf("%d requests for %s after the kernel manifest failed its signature", n, suffix)
+				}
+			}
+			if images, _ := m.List(context.Background()); len(images) != 0 {
+				t.Errorf("cache lists %+v after a refused pull", images)
+			}
+		})
 	}
 }
 

@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -42,6 +43,14 @@ type Options struct {
 	Backoff func(attempt int) time.Duration
 	// GOOS decides the "auto" conversion policy; "" means runtime.GOOS.
 	GOOS string
+	// SmallTimeout bounds the fetch of one listing, manifest or signature,
+	// retries included (tests); 0 means the download package's default.
+	SmallTimeout time.Duration
+	// Logger receives what happens, for a front's verbose mode: each HTTP
+	// request (method, URL, status, bytes, time, attempt) and each decision
+	// (which build, which manifest, which key, cache hits). nil logs nothing.
+	// The core never prints; it only logs here.
+	Logger *slog.Logger
 }
 
 // LoadOptions builds Options the way both fronts do: the settings file at

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -57,106 +56,145 @@ func SignatureFromMeta(sm *cache.SignatureMeta) SignatureInfo {
 // policy.
 type Resolution struct {
 	*catalog.Resolved
+	// SignatureInfo is the image's status: the weakest of its assets'.
 	SignatureInfo SignatureInfo
+	// AssetSignatures is each asset's signature status, by role.
+	AssetSignatures map[string]string
+
+	policy download.URLPolicy // the distro's transport policy
 }
 
 // Resolve turns a ref into concrete assets and checks the manifests'
-// signatures. Where a distribution signs, a bad or missing signature is an
-// error wrapping ErrIntegrity, returned before any image byte moves.
+// signatures. Every request goes under the distro's transport policy (see
+// transportPolicy). Where a distribution signs, every manifest must carry a
+// good signature by a pinned key: a bad or missing one is an error wrapping
+// ErrIntegrity, returned before any byte of the files it covers moves.
 func (m *Manager) Resolve(ctx context.Context, ref catalog.Ref) (*Resolution, error) {
-	res, err := m.Catalog().Resolve(ctx, m.dl, ref)
+	cat := m.Catalog()
+	d, v, _, err := cat.Lookup(ref)
+	if err != nil {
+		return nil, err
+	}
+	policy := m.transportPolicy(d.ID, d.Name, d.SignatureFor(v))
+	res, err := cat.Resolve(download.WithURLPolicy(ctx, policy), m.dl, ref)
 	if err != nil {
 		return nil, err
 	}
 	if err := m.checkTransport(res); err != nil {
 		return nil, err
 	}
-	info, err := m.checkSignatures(ctx, res)
+	info, per, err := m.checkSignatures(download.WithURLPolicy(ctx, policy), res)
 	if err != nil {
 		return nil, err
 	}
-	return &Resolution{Resolved: res, SignatureInfo: info}, nil
+	r := &Resolution{Resolved: res, SignatureInfo: info, AssetSignatures: per, policy: policy}
+	m.logResolution(r)
+	return r, nil
 }
 
-// checkTransport refuses plain http for a distro that signs nothing, unless
-// the user marked it allow_insecure: its digests would then rest on nothing.
+// checkTransport judges every URL of a resolved image by the distro's
+// transport policy.
 func (m *Manager) checkTransport(res *catalog.Resolved) error {
-	if res.Signature.Kind != catalog.SigNone {
+	policy := m.transportPolicy(res.Distro, res.DistroName, res.Signature)
+	if policy == nil {
 		return nil
 	}
-	for _, id := range m.Config().Insecure {
-		if strings.EqualFold(id, res.Distro) {
-			return nil
-		}
-	}
 	for _, a := range res.Assets {
-		if strings.HasPrefix(a.ChecksumsURL, "http://") && !isLoopbackURL(a.ChecksumsURL) {
-			return fmt.Errorf("%w: %s publishes no signatures and %s is plain http", ErrInsecure, res.DistroName, a.ChecksumsURL)
+		for _, raw := range []string{a.ChecksumsURL, a.SignatureURL, a.URL} {
+			if raw == "" {
+				continue
+			}
+			u, err := url.Parse(raw)
+			if err != nil {
+				return fmt.Errorf("%s: %w", raw, err)
+			}
+			if err := policy(u); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// isLoopbackURL lets tests and local mirrors on this machine use http. It
-// looks at the parsed host, so names such as 127.example.com do not pass.
-func isLoopbackURL(u string) bool {
-	p, err := url.Parse(u)
-	if err != nil {
-		return false
-	}
-	host := p.Hostname()
-	if ip := net.ParseIP(host); ip != nil {
-		return ip.IsLoopback()
-	}
-	return host == "localhost"
-}
-
-// checkSignatures verifies each distinct manifest once.
-func (m *Manager) checkSignatures(ctx context.Context, res *catalog.Resolved) (SignatureInfo, error) {
+// checkSignatures verifies each distinct manifest once and finds each
+// asset's digest in the text its signature covers. It returns the image's
+// status (the weakest of its assets') and each asset's, by role.
+func (m *Manager) checkSignatures(ctx context.Context, res *catalog.Resolved) (SignatureInfo, map[string]string, error) {
 	sig := res.Signature
+	per := make(map[string]string, len(res.Assets))
+	all := func(status string) map[string]string {
+		for _, a := range res.Assets {
+			per[a.Role] = status
+		}
+		return per
+	}
 	if sig.Kind == catalog.SigNone {
-		return SignatureInfo{Status: SigUnsigned, Note: "checksum over HTTPS; not signed upstream"}, nil
+		return SignatureInfo{Status: SigUnsigned, Note: "checksum over HTTPS; not signed upstream"}, all(SigUnsigned), nil
 	}
 	if !m.keys.HasAny(sig.Keys) {
 		return SignatureInfo{Status: SigUnchecked,
 			Note: fmt.Sprintf("%s signs its checksums, but no key for it is pinned (expected %s); checksum over HTTPS",
-				res.DistroName, strings.Join(sig.Keys, ", "))}, nil
+				res.DistroName, strings.Join(sig.Keys, ", "))}, all(SigUnchecked), nil
 	}
 	var info SignatureInfo
-	var notes []string
-	done := map[string]bool{}
+	type checked struct {
+		text *manifest.Manifest
+		r    trust.Result
+	}
+	done := map[string]checked{}
 	for i := range res.Assets {
 		a := &res.Assets[i]
-		if done[a.ChecksumsURL] {
-			continue
-		}
-		done[a.ChecksumsURL] = true
-		r, err := m.verifyManifest(ctx, res, a)
-		if err != nil {
-			if a.Role != catalog.RoleDisk && errors.Is(err, errNoDetachedSignature) {
-				// Ubuntu's unpacked/ folder may carry no signature of its own.
-				notes = append(notes, fmt.Sprintf("%s checksums (%s) are not signed upstream; read over HTTPS", a.Role, a.ChecksumsURL))
-				continue
+		c, ok := done[a.ChecksumsURL]
+		if !ok {
+			text, r, err := m.verifyManifest(ctx, res, a)
+			if err != nil {
+				// Fail closed: a manifest the catalog marks as signed is
+				// never taken without its signature, whatever file it covers.
+				if errors.Is(err, errNoDetachedSignature) {
+					return SignatureInfo{}, nil, fmt.Errorf("%w: %s: %w", ErrIntegrity, a.ChecksumsURL, err)
+				}
+				return SignatureInfo{}, nil, err
 			}
-			if errors.Is(err, errNoDetachedSignature) {
-				return SignatureInfo{}, fmt.Errorf("%w: %w", ErrIntegrity, err)
-			}
-			return SignatureInfo{}, err
+			c = checked{text, r}
+			done[a.ChecksumsURL] = c
 		}
+		// The digest must come from the bytes the signature covers.
+		if e, err := c.text.Lookup(a.Name); err != nil || e.Digest != a.Digest {
+			return SignatureInfo{}, nil, fmt.Errorf("%w: %s: the digest of %s is not in the signed text", ErrIntegrity, a.ChecksumsURL, a.Name)
+		}
+		per[a.Role] = SigVerified
 		if a.Role == catalog.RoleDisk || info.Signer == "" {
-			at := r.SignedAt
-			info = SignatureInfo{Status: SigVerified, Signer: r.Fingerprint, SignerName: r.Signer, SignedAt: &at}
+			at := c.r.SignedAt
+			info = SignatureInfo{Status: SigVerified, Signer: c.r.Fingerprint, SignerName: c.r.Signer, SignedAt: &at}
 		}
 	}
-	info.Note = strings.Join(notes, "; ")
-	return info, nil
+	info.Status = weakestStatus(per)
+	return info, per, nil
 }
 
-var errNoDetachedSignature = errors.New("no detached signature published")
+// statusRank orders signature statuses from weakest to strongest: an
+// unknown status, a signature that exists but was not checked, a checksum
+// the distribution never signed (it rests on HTTPS either way), verified.
+var statusRank = map[string]int{SigUnchecked: 1, SigUnsigned: 2, SigVerified: 3}
 
-// verifyManifest checks one manifest's signature and that the asset's
-// digest is in the signed text.
-func (m *Manager) verifyManifest(ctx context.Context, res *catalog.Resolved, a *catalog.Asset) (trust.Result, error) {
+// weakestStatus is the weakest of the assets' statuses.
+func weakestStatus(per map[string]string) string {
+	weakest, rank := "", 4
+	for _, s := range per {
+		if r := statusRank[s]; r < rank {
+			weakest, rank = s, r
+		}
+	}
+	return weakest
+}
+
+// errNoDetachedSignature: the detached signature a signed manifest needs is
+// not published (404) — as when a mirror strips it.
+var errNoDetachedSignature = fmt.Errorf("%w: the detached signature is missing", trust.ErrNoSignature)
+
+// verifyManifest checks one manifest's signature and returns the text it
+// covers, parsed.
+func (m *Manager) verifyManifest(ctx context.Context, res *catalog.Resolved, a *catalog.Asset) (*manifest.Manifest, trust.Result, error) {
 	sig := res.Signature
 	mf := a.Manifest
 	var signedText []byte
@@ -165,7 +203,7 @@ func (m *Manager) verifyManifest(ctx context.Context, res *catalog.Resolved, a *
 	switch sig.Kind {
 	case catalog.SigClearsigned:
 		if !mf.Clearsigned {
-			return r, fmt.Errorf("%w: %s is not signed; expected a signature by %s", ErrIntegrity, a.ChecksumsURL, strings.Join(sig.Keys, " or "))
+			return nil, r, fmt.Errorf("%w: %s is not signed; expected a signature by %s", ErrIntegrity, a.ChecksumsURL, strings.Join(sig.Keys, " or "))
 		}
 		signedText, r, err = m.keys.VerifyClearsigned(mf.Raw, sig.Keys)
 	case catalog.SigDetached:
@@ -174,24 +212,19 @@ func (m *Manager) verifyManifest(ctx context.Context, res *catalog.Resolved, a *
 		if err != nil {
 			var se *download.StatusError
 			if errors.As(err, &se) && se.Code == 404 {
-				return r, fmt.Errorf("%w: %s: %w", errNoDetachedSignature, a.SignatureURL, err)
+				return nil, r, fmt.Errorf("%w: %w", errNoDetachedSignature, err)
 			}
-			return r, fmt.Errorf("fetching signature %s: %w", a.SignatureURL, err)
+			return nil, r, fmt.Errorf("fetching signature %s: %w", a.SignatureURL, err)
 		}
 		r, err = m.keys.VerifyDetached(mf.Raw, sigBytes, sig.Keys)
 		signedText = mf.Raw
 	}
 	if err != nil {
-		return r, fmt.Errorf("%w: %s: signature check failed (expected signer %s): %w", ErrIntegrity, a.ChecksumsURL, strings.Join(sig.Keys, " or "), err)
+		return nil, r, fmt.Errorf("%w: %s: signature check failed (expected signer %s): %w", ErrIntegrity, a.ChecksumsURL, strings.Join(sig.Keys, " or "), err)
 	}
-	// The digest must come from the bytes the signature covers.
 	signed, err := manifest.ParseBytes(signedText)
 	if err != nil {
-		return r, fmt.Errorf("%w: signed text of %s: %w", ErrIntegrity, a.ChecksumsURL, err)
+		return nil, r, fmt.Errorf("%w: signed text of %s: %w", ErrIntegrity, a.ChecksumsURL, err)
 	}
-	e, err := signed.Lookup(a.Name)
-	if err != nil || e.Digest != a.Digest {
-		return r, fmt.Errorf("%w: %s: the digest of %s is not in the signed text", ErrIntegrity, a.ChecksumsURL, a.Name)
-	}
-	return r, nil
+	return signed, r, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +38,19 @@ func TestResolveRealUbuntuRelease(t *testing.T) {
 		"ubuntu-22.04-server-cloudimg-amd64-vmlinuz-generic": kernel,
 		"ubuntu-22.04-server-cloudimg-amd64-initrd-generic":  initrd,
 	}))
+	// The built-in entry: the disk's manifest verifies by the real key,
+	// but unpacked/SHA256SUMS has no signature beside it (Ubuntu publishes
+	// one; this mirror stripped it). Fail closed, naming it.
 	m := newManager(t, map[string]string{"ubuntu": srv.URL + "/ubuntu/"}, nil)
+	_, err = m.Resolve(context.Background(), catalog.Ref{Distro: "ubuntu", Version: "jammy", Arch: "amd64"})
+	if !IsIntegrity(err) || !strings.Contains(err.Error(), dir+"unpacked/SHA256SUMS.gpg") {
+		t.Fatalf("stripped unpacked/SHA256SUMS.gpg: %v, want an integrity error naming it", err)
+	}
+
+	// A disk-only entry shows the real signature path end to end.
+	overlays := t.TempDir()
+	os.WriteFile(filepath.Join(overlays, "ubuntu.toml"), []byte(ubuntuDiskOnly), 0o644)
+	m = newManager(t, map[string]string{"ubuntu": srv.URL + "/ubuntu/"}, func(o *Options) { o.OverlayDir = overlays })
 	res, err := m.Resolve(context.Background(), catalog.Ref{Distro: "ubuntu", Version: "jammy", Arch: "amd64"})
 	if err != nil {
 		t.Fatal(err)
@@ -54,8 +67,8 @@ func TestResolveRealUbuntuRelease(t *testing.T) {
 		s.SignedAt.UTC().Format(time.DateOnly) != "2026-07-22" {
 		t.Errorf("signature = %+v", s)
 	}
-	if !strings.Contains(s.Note, "unpacked/SHA256SUMS") {
-		t.Errorf("the unsigned kernel manifest should be named in the note: %q", s.Note)
+	if res.AssetSignatures[catalog.RoleDisk] != SigVerified {
+		t.Errorf("disk signature %q", res.AssetSignatures[catalog.RoleDisk])
 	}
 
 	// One changed byte in the signed manifest: refused, nothing trusted.
@@ -77,6 +90,21 @@ func TestResolveRealUbuntuRelease(t *testing.T) {
 		t.Errorf("missing SHA256SUMS.gpg: %v, want an integrity error", err)
 	}
 }
+
+// ubuntuDiskOnly is Ubuntu's built-in entry without the unpacked/ files.
+const ubuntuDiskOnly = `
+[[distro]]
+id = "ubuntu"
+name = "Ubuntu Server"
+base = "https://cloud-images.ubuntu.com/releases/"
+boot = "firmware"
+arches = { x86_64 = "amd64" }
+signature = { kind = "detached", file = "{checksums}.gpg", keys = ["D2EB44626FDDC30B513D5BB71A5D6C4C7DB87C81"] }
+discover = [{ list = "{codename}/", match = 'release-(?P<build>\d{8}(?:\.\d+)?)/' }]
+dir = "{codename}/release-{build}/"
+assets = [{ role = "disk", file = "ubuntu-{version}-server-cloudimg-{arch}.img", format = "qcow2", checksums = "SHA256SUMS" }]
+versions = [{ version = "22.04", codename = "jammy" }]
+`
 
 func TestResolveRealFedoraClearsigned(t *testing.T) {
 	checksum, err := os.ReadFile("trust/testdata/fedora/Fedora-Cloud-44-1.7-aarch64-CHECKSUM")

@@ -73,6 +73,10 @@ type AssetMeta struct {
 	Validator string `json:"validator,omitempty"`
 	// Format is the disk format ("qcow2", "raw"), empty for kernels and initramfs.
 	Format string `json:"format,omitempty"`
+	// Signature is how this asset's digest was proven: SignatureVerified,
+	// SignatureUnsigned or SignatureUnchecked. The image's status
+	// (Meta.Signature) is the weakest of its assets'.
+	Signature string `json:"signature,omitempty"`
 }
 
 // RawMeta describes the raw disk converted locally from the disk asset.

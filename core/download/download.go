@@ -19,6 +19,7 @@ const (
 	DefaultStallTimeout = 30 * time.Second
 	DefaultRetries      = 5
 	DefaultUserAgent    = "vmimages"
+	DefaultSmallTimeout = 2 * time.Minute
 )
 
 // copyBufferSize is grab's read/write buffer per transfer. It is also the
@@ -46,6 +47,10 @@ type Options struct {
 	UserAgent string
 	// Transport carries the requests; nil means NewTransport().
 	Transport http.RoundTripper
+	// SmallTimeout bounds one FetchSmall call, retries included, so that a
+	// server trickling a listing or manifest byte by byte cannot hold a
+	// resolve forever (default 2 minutes).
+	SmallTimeout time.Duration
 	// FreeSpace reports the bytes available to an unprivileged user on the
 	// file system holding dir. The default asks the operating system.
 	FreeSpace func(dir string) (int64, error)
@@ -67,6 +72,11 @@ type Request struct {
 	// ExtraSpace is how many bytes the caller needs later on the same file
 	// system (for example a raw conversion); it is checked up front.
 	ExtraSpace int64
+	// AllowDowngrade lets a redirect lead from https to plain http. Set it
+	// only when the digest is proven without the transport (a signature by
+	// a pinned key covers it): the bytes are then checked against it
+	// whichever server sends them.
+	AllowDowngrade bool
 }
 
 // Phase names what a transfer is doing.
@@ -102,7 +112,10 @@ func (p Phase) String() string {
 // Progress is a snapshot of one transfer, passed to Fetch's callback at most
 // about ten times a second.
 type Progress struct {
-	URL            string
+	URL string
+	// FinalURL is where the bytes come from, after redirects; "" until the
+	// server answered.
+	FinalURL       string
 	Phase          Phase
 	BytesDone      int64         // bytes in the part file (or hashed, while verifying)
 	BytesTotal     int64         // -1 when unknown
@@ -143,6 +156,9 @@ type Result struct {
 	Transferred int64  // bytes received over the network during this call
 	Validator   string // the server's ETag or Last-Modified, if it sent one
 	Resumed     int64  // bytes of an earlier part file that were kept
+	// FinalURL is where the bytes came from, after redirects (Request.URL
+	// when there were none); "" for StatusCached.
+	FinalURL string
 }
 
 // Client runs transfers. It is safe for concurrent use; create one per
@@ -164,6 +180,9 @@ func New(opts Options) *Client {
 	}
 	if opts.StallTimeout <= 0 {
 		opts.StallTimeout = DefaultStallTimeout
+	}
+	if opts.SmallTimeout <= 0 {
+		opts.SmallTimeout = DefaultSmallTimeout
 	}
 	switch {
 	case opts.Retries == 0:
@@ -187,7 +206,7 @@ func New(opts Options) *Client {
 		opts: opts,
 		// No Timeout: it would kill long downloads. Stalls are detected by
 		// the watchdog instead.
-		httpClient: &http.Client{Transport: opts.Transport},
+		httpClient: &http.Client{Transport: opts.Transport, CheckRedirect: checkRedirect},
 		sem:        newSemaphore(opts.Parallel),
 		limiter:    rate.NewLimiter(rate.Inf, copyBufferSize),
 		flights:    make(map[string]*flight),

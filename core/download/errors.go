@@ -30,6 +30,9 @@ var (
 	ErrStalled = errors.New("transfer stalled")
 	// ErrTooLarge: FetchSmall's response exceeds its cap.
 	ErrTooLarge = errors.New("response too large")
+	// ErrTooSlow: a small document did not arrive within
+	// Options.SmallTimeout, retries included.
+	ErrTooSlow = errors.New("server too slow")
 )
 
 // DigestError reports bytes that do not match the expected digest. The part

@@ -68,6 +68,9 @@ func (c *Client) Fetch(ctx context.Context, req Request, progress func(Progress)
 	if err := req.validate(); err != nil {
 		return Result{}, err
 	}
+	if err := checkFirst(ctx, req.URL); err != nil {
+		return Result{}, fmt.Errorf("download %s: %w", req.URL, err)
+	}
 	key, err := filepath.Abs(req.Dest)
 	if err != nil {
 		return Result{}, fmt.Errorf("download %s: %w", req.URL, err)
@@ -167,7 +170,7 @@ func (r Request) validate() error {
 
 // same reports whether two requests for one destination may share a transfer.
 func (r Request) same(o Request) bool {
-	return r.URL == o.URL && r.Digest == o.Digest && r.Size == o.Size
+	return r.URL == o.URL && r.Digest == o.Digest && r.Size == o.Size && r.AllowDowngrade == o.AllowDowngrade
 }
 
 // checkURL accepts absolute http and https URLs.

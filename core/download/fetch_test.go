@@ -103,7 +103,7 @@ func TestFetchFresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Result{Status: StatusDownloaded, Path: dest, Size: testSize, Transferred: testSize, Validator: `"v1"`}
+	want := Result{Status: StatusDownloaded, Path: dest, Size: testSize, Transferred: testSize, Validator: `"v1"`, FinalURL: srv.url()}
 	if res != want {
 		t.Errorf("result %+v, want %+v", res, want)
 	}
@@ -243,42 +243,53 @@ func TestFetchExistingPart(t *testing.T) {
 		wantTransf int64
 		wantResume int64
 		wantErr    error
+		digest     manifest.Digest // asked for; zero means body's
 	}{
 		{"valid sidecar resumes", body[:half], func(u string) *sidecar {
 			return &sidecar{URL: u, Validator: `"v1"`, Size: testSize, Digest: sha256Of(body)}
-		}, testSize, 1, "bytes=131072-", half, half, nil},
+		}, testSize, 1, "bytes=131072-", half, half, nil, manifest.Digest{}},
 		{"valid sidecar size unknown", body[:half], func(u string) *sidecar {
 			return &sidecar{URL: u, Validator: `"v1"`, Size: -1, Digest: sha256Of(body)}
-		}, -1, 1, "bytes=131072-", half, half, nil},
+		}, -1, 1, "bytes=131072-", half, half, nil, manifest.Digest{}},
 		{"complete part is only verified", body, func(u string) *sidecar {
 			return &sidecar{URL: u, Validator: `"v1"`, Size: testSize, Digest: sha256Of(body)}
-		}, testSize, 0, "", 0, testSize, nil},
-		{"no sidecar restarts", body[:half], func(string) *sidecar { return nil }, testSize, 1, "", testSize, 0, nil},
+		}, testSize, 0, "", 0, testSize, nil, manifest.Digest{}},
+		{"no sidecar restarts", body[:half], func(string) *sidecar { return nil }, testSize, 1, "", testSize, 0, nil, manifest.Digest{}},
 		{"other url restarts", body[:half], func(u string) *sidecar {
 			return &sidecar{URL: u + "?old", Validator: `"v1"`, Size: testSize, Digest: sha256Of(body)}
-		}, testSize, 1, "", testSize, 0, nil},
+		}, testSize, 1, "", testSize, 0, nil, manifest.Digest{}},
 		{"other digest restarts", body[:half], func(u string) *sidecar {
 			return &sidecar{URL: u, Validator: `"v1"`, Size: testSize, Digest: sha256Of(other)}
-		}, testSize, 1, "", testSize, 0, nil},
+		}, testSize, 1, "", testSize, 0, nil, manifest.Digest{}},
 		{"no validator restarts", body[:half], func(u string) *sidecar {
 			return &sidecar{URL: u, Size: testSize, Digest: sha256Of(body)}
-		}, testSize, 1, "", testSize, 0, nil},
+		}, testSize, 1, "", testSize, 0, nil, manifest.Digest{}},
 		{"part larger than file restarts", append(append([]byte(nil), body...), 1, 2, 3), func(u string) *sidecar {
 			return &sidecar{URL: u, Validator: `"v1"`, Size: -1, Digest: sha256Of(body)}
-		}, testSize, 1, "", testSize, 0, nil},
+		}, testSize, 1, "", testSize, 0, nil, manifest.Digest{}},
 		{"stale validator: server sends whole file", other[:half], func(u string) *sidecar {
 			return &sidecar{URL: u, Validator: `"v0"`, Size: testSize, Digest: sha256Of(body)}
-		}, testSize, 2, "bytes=131072-", testSize, 0, nil},
-		{"corrupt part fails the digest", other[:half], func(u string) *sidecar {
+		}, testSize, 2, "bytes=131072-", testSize, 0, nil, manifest.Digest{}},
+		// A part damaged on disk (a power loss): the resumed file is wrong,
+		// so one clean download from zero follows, and it is right.
+		{"damaged part: one clean download", other[:half], func(u string) *sidecar {
 			return &sidecar{URL: u, Validator: `"v1"`, Size: testSize, Digest: sha256Of(body)}
-		}, testSize, 1, "bytes=131072-", 0, 0, ErrDigestMismatch},
+		}, testSize, 2, "bytes=131072-", half + testSize, 0, nil, manifest.Digest{}},
+		// The clean download is wrong too: now the server is to blame.
+		{"damaged part and wrong server", other[:half], func(u string) *sidecar {
+			return &sidecar{URL: u, Validator: `"v1"`, Size: testSize, Digest: sha256Of(other)}
+		}, testSize, 2, "bytes=131072-", 0, 0, ErrDigestMismatch, sha256Of(other)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newTestServer(t, body)
 			dest := filepath.Join(t.TempDir(), "disk.qcow2")
 			writePart(t, dest, tt.part, tt.sc(srv.url()))
-			res, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: tt.size}, nil)
+			digest := tt.digest
+			if digest.IsZero() {
+				digest = sha256Of(body)
+			}
+			res, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: digest, Size: tt.size}, nil)
 			log := srv.log()
 			if len(log) != tt.wantGets {
 				t.Fatalf("server saw %d GETs %+v, want %d", len(log), log, tt.wantGets)

@@ -1,6 +1,7 @@
 package download
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -41,7 +43,17 @@ type job struct {
 	hs        hashState
 	size      atomic.Int64 // expected size, -1 when unknown
 	validator string       // of the part file's bytes; "" forbids resuming
-	resumed   int64        // bytes of an earlier part kept at the start
+	// source is the URL the part file's bytes came from, after redirects:
+	// the validator is that server's, so a resume asks it and no other.
+	// Atomic: progress reads it while BeforeCopy sets it.
+	source atomic.Pointer[string]
+	// fromZero: the bytes being hashed came in one response from offset 0.
+	// A digest mismatch of a file assembled from an earlier part may be the
+	// local disk's fault; it earns one clean download before the server is
+	// blamed (cleanRetried).
+	fromZero     bool
+	cleanRetried bool
+	resumed      int64 // bytes of an earlier part kept at the start
 	// spaceLate: the size was unknown up front, so free space is checked
 	// again once the response tells it.
 	spaceLate bool
@@ -158,7 +170,8 @@ func (j *job) loadPart() {
 	partSize := fileSize(j.part)
 	sc, ok := readSidecar(j.side)
 	keep := partSize > 0 && ok && sc.URL == j.req.URL && sc.Digest == j.req.Digest &&
-		sc.Validator != "" && (j.req.Size < 0 || sc.Size < 0 || sc.Size == j.req.Size)
+		sc.Validator != "" && (j.req.Size < 0 || sc.Size < 0 || sc.Size == j.req.Size) &&
+		j.sourceOK(sc.Source)
 	size := j.req.Size
 	if keep && size < 0 {
 		size = sc.Size
@@ -173,11 +186,36 @@ func (j *job) loadPart() {
 	}
 	j.size.Store(size)
 	j.validator = sc.Validator
+	j.setSource(sc.Source)
 	j.resumed = partSize
+}
+
+func (j *job) setSource(u string) { j.source.Store(&u) }
+
+func (j *job) getSource() string {
+	if p := j.source.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// sourceOK reports whether a part's recorded source may be asked to resume
+// it: an http(s) URL, and no https → http downgrade unless the request
+// allows one.
+func (j *job) sourceOK(src string) bool {
+	if src == "" {
+		return true // recorded before sources were: resume from the URL
+	}
+	u, err := url.Parse(src)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return false
+	}
+	return u.Scheme == "https" || j.req.AllowDowngrade || !strings.HasPrefix(j.req.URL, "https:")
 }
 
 func (j *job) dropPart() error {
 	j.validator = ""
+	j.setSource("")
 	j.resumed = 0
 	if err := removePart(j.part, j.side); err != nil {
 		return fmt.Errorf("download %s: %w", j.req.URL, err)
@@ -218,6 +256,7 @@ func (j *job) try(ctx context.Context) (Result, error) {
 		if err := j.hashPart(ctx, partSize); err != nil {
 			return Result{}, err
 		}
+		j.fromZero = false
 		if partSize == size {
 			// Complete on disk (a run that ended before the rename); grab
 			// would do nothing here either.
@@ -225,6 +264,7 @@ func (j *job) try(ctx context.Context) (Result, error) {
 		}
 	} else {
 		j.hs.reset()
+		j.fromZero = true
 	}
 
 	j.emit(Progress{Phase: PhaseWaiting, BytesDone: partSize}, true)
@@ -249,7 +289,19 @@ func (j *job) transfer(ctx context.Context, resume bool, partSize int64) (*grab.
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
-	greq, err := grab.NewRequest(j.part, j.req.URL)
+	// A resume asks the server the part's bytes came from: its validator
+	// means nothing to another mirror behind the same redirector.
+	from := j.req.URL
+	if resume && j.getSource() != "" {
+		from = j.getSource()
+	}
+	if err := checkFirst(ctx, from); err != nil {
+		return nil, 0, fmt.Errorf("download %s: %w", from, err)
+	}
+	if j.req.AllowDowngrade {
+		actx = context.WithValue(actx, downgradeKey{}, true)
+	}
+	greq, err := grab.NewRequest(j.part, from)
 	if err != nil {
 		return nil, 0, fmt.Errorf("download %s: %w", j.req.URL, err)
 	}
@@ -336,6 +388,9 @@ func (j *job) beforeCopy(r *grab.Response, resume bool, partSize int64, base *at
 		if v := validatorOf(hr.Header); v != "" && v != j.validator {
 			return restart("%s: validator changed from %s to %s", j.req.URL, j.validator, v)
 		}
+		if got := finalURL(hr); j.getSource() != "" && got != j.getSource() {
+			return restart("%s: the rest came from %s, not from %s whose validator the part holds", j.req.URL, got, j.getSource())
+		}
 		return nil
 	}
 
@@ -357,7 +412,8 @@ func (j *job) beforeCopy(r *grab.Response, resume bool, partSize int64, base *at
 	}
 	j.size.Store(size)
 	j.validator = validatorOf(hr.Header)
-	if err := writeSidecar(j.side, sidecar{URL: j.req.URL, Validator: j.validator, Size: size, Digest: j.req.Digest}); err != nil {
+	j.setSource(finalURL(hr))
+	if err := writeSidecar(j.side, sidecar{URL: j.req.URL, Source: j.getSource(), Validator: j.validator, Size: size, Digest: j.req.Digest}); err != nil {
 		return err
 	}
 	if j.spaceLate && size >= 0 {
@@ -377,12 +433,19 @@ func (j *job) classify(ctx context.Context, resp *grab.Response, err error, resu
 	if errors.As(err, &rt) || errors.As(err, &rs) || errors.As(err, &sp) {
 		return err
 	}
+	if refused(err) {
+		return fmt.Errorf("download %s: %w", j.req.URL, err) // the policy will not change
+	}
 	var code grab.StatusCodeError
 	if errors.As(err, &code) {
 		se := &StatusError{URL: j.req.URL, Code: int(code)}
 		switch {
 		case resume && se.Code == http.StatusRequestedRangeNotSatisfiable:
 			return &restartError{se}
+		case resume && j.getSource() != "" && j.getSource() != j.req.URL && !retryableStatus(se.Code):
+			// The mirror the part came from lost the file: start again
+			// from the URL asked for.
+			return &restartError{&StatusError{URL: j.getSource(), Code: se.Code}}
 		case retryableStatus(se.Code):
 			return &retryError{err: se, after: retryAfter(resp.HTTPResponse)}
 		}
@@ -408,6 +471,9 @@ func (j *job) classify(ctx context.Context, resp *grab.Response, err error, resu
 	if errors.As(err, &pe) {
 		return fmt.Errorf("download %s: %w", j.req.URL, err) // the local disk: retrying will not help
 	}
+	if te, ok := tlsFailure(j.req.URL, err); ok {
+		return te
+	}
 	// Connection refused, reset, unexpected EOF, timeouts, HEAD failures.
 	return &retryError{err: withURL(j.req.URL, err)}
 }
@@ -429,6 +495,13 @@ func (j *job) finish(ctx context.Context) (Result, error) {
 		return Result{}, fmt.Errorf("download %s: %w: got %d bytes, expected %d", j.req.URL, ErrSizeMismatch, size, want)
 	}
 	sum := j.hs.h.Sum(nil)
+	if !j.req.Digest.Matches(sum) && !j.fromZero && !j.cleanRetried {
+		// Part of these bytes were on disk before this attempt: a power
+		// loss or a bad disk may have changed them. One clean download
+		// decides whether the server is to blame.
+		j.cleanRetried = true
+		return Result{}, restart("%s: the bytes kept from an earlier attempt do not match; downloading the file again from the start", j.req.URL)
+	}
 	if !j.req.Digest.Matches(sum) {
 		_ = removePart(j.part, j.side)
 		return Result{}, &DigestError{
@@ -454,6 +527,7 @@ func (j *job) finish(ctx context.Context) (Result, error) {
 		Transferred: j.transferred,
 		Validator:   j.validator,
 		Resumed:     j.resumed,
+		FinalURL:    cmp.Or(j.getSource(), j.req.URL),
 	}, nil
 }
 
@@ -535,6 +609,7 @@ func (j *job) emit(p Progress, force bool) {
 	}
 	j.lastEmit, j.lastPhase = now, p.Phase
 	p.URL = j.req.URL
+	p.FinalURL = j.getSource()
 	p.Attempt = max(j.attempt, 1)
 	p.Resumed = j.resumed
 	p.Err = j.lastErr

@@ -26,8 +26,9 @@ func partPaths(dest string) (part, side string) {
 // when that is safe.
 type sidecar struct {
 	URL       string          `json:"url"`
-	Validator string          `json:"validator"` // ETag, or Last-Modified
-	Size      int64           `json:"size"`      // -1 when unknown
+	Source    string          `json:"source,omitempty"` // URL the bytes came from, after redirects
+	Validator string          `json:"validator"`        // ETag, or Last-Modified
+	Size      int64           `json:"size"`             // -1 when unknown
 	Digest    manifest.Digest `json:"digest"`
 }
 

@@ -12,22 +12,37 @@ import (
 // FetchSmall GETs a small document (a checksum manifest, a signature, a
 // directory listing) into memory, with the Client's transport, User-Agent
 // and retry policy. It fails with ErrTooLarge when the body exceeds limit
-// bytes, and with a *StatusError on a non-2xx answer that is not retried.
-// It does not take a transfer slot and is not rate limited.
+// bytes, with a *StatusError on a non-2xx answer that is not retried, with
+// a *RedirectError when the transport policy refuses a hop, and with
+// ErrTooSlow when the document has not arrived whole within
+// Options.SmallTimeout, retries included (a server trickling bytes never
+// stalls, but must not hold a resolve forever). It does not take a transfer
+// slot and is not rate limited.
 //
 // grab is not used here: its in-memory mode (NoStore) has no size cap.
 func (c *Client) FetchSmall(ctx context.Context, url string, limit int64) ([]byte, error) {
 	if err := checkURL(url); err != nil {
 		return nil, fmt.Errorf("fetch %q: %w", url, err)
 	}
+	if err := checkFirst(ctx, url); err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", url, err)
+	}
+	// One deadline over every attempt: a server that trickles a byte now
+	// and then never stalls, yet must not hold the caller forever.
+	dctx, cancel := context.WithTimeoutCause(ctx, c.opts.SmallTimeout,
+		fmt.Errorf("%w: %s did not arrive within %s", ErrTooSlow, url, c.opts.SmallTimeout))
+	defer cancel()
 	failures := 0
 	for {
-		b, err := c.getSmall(ctx, url, limit)
+		b, err := c.getSmall(dctx, url, limit)
 		if err == nil {
 			return b, nil
 		}
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("fetch %s: %w", url, ctx.Err())
+		}
+		if dctx.Err() != nil {
+			return nil, context.Cause(dctx)
 		}
 		var rt *retryError
 		if !errors.As(err, &rt) {
@@ -39,7 +54,10 @@ func (c *Client) FetchSmall(ctx context.Context, url string, limit int64) ([]byt
 		if notify, ok := ctx.Value(retryKey{}).(func(error)); ok {
 			notify(rt.err)
 		}
-		if err := sleep(ctx, max(c.opts.Backoff(failures), rt.after)); err != nil {
+		if err := sleep(dctx, max(c.opts.Backoff(failures), rt.after)); err != nil {
+			if ctx.Err() == nil && dctx.Err() != nil {
+				return nil, context.Cause(dctx)
+			}
 			return nil, fmt.Errorf("fetch %s: %w", url, err)
 		}
 	}
@@ -71,6 +89,9 @@ func (c *Client) getSmall(ctx context.Context, url string, limit int64) ([]byte,
 
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
+		if refused(err) {
+			return nil, withURL(url, err)
+		}
 		return nil, c.smallErr(actx, url, err)
 	}
 	defer resp.Body.Close()
@@ -99,6 +120,9 @@ func (c *Client) getSmall(ctx context.Context, url string, limit int64) ([]byte,
 func (c *Client) smallErr(actx context.Context, url string, err error) error {
 	if cause := context.Cause(actx); errors.Is(cause, ErrStalled) {
 		err = cause
+	}
+	if te, ok := tlsFailure(url, err); ok {
+		return te
 	}
 	return &retryError{err: withURL(url, err)}
 }

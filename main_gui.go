@@ -1,0 +1,24 @@
+//go:build !nogui
+
+package main
+
+import (
+	"early/fynelocale"
+
+	"vmimages/gui"
+)
+
+// guiBuiltIn says the window is part of this build.
+const guiBuiltIn = true
+
+// runWindow opens the window and returns the exit code.
+func runWindow() int {
+	return gui.Run(gui.Options{Version: version})
+}
+
+// beforeCommandLine undoes what only the window needs: fynelocale may have
+// set LANGUAGE so that Fyne's init stays quiet, and the programs the command
+// line runs (qemu-img) get the environment the user gave.
+func beforeCommandLine() {
+	fynelocale.Restore()
+}
