@@ -262,6 +262,12 @@ func runDir(ctx context.Context, r *runner, pos []string) error {
 	if err != nil {
 		return err
 	}
+	if err := m.Cache().Err(); err != nil {
+		return fmt.Errorf("%w\n  → set HOME, or choose a cache folder with --cache-dir or VMIMAGES_CACHE_DIR", err)
+	}
+	// Made for the user to open; a folder that cannot be made yet (a
+	// read-only disk, a missing mount) is still the answer to "where".
+	_ = m.Cache().Create()
 	fmt.Fprintln(r.env.Stdout, m.CacheDir())
 	return nil
 }

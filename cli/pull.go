@@ -107,6 +107,9 @@ func (r *runner) follow(ctx context.Context, job *core.Job) (*core.PreparedImage
 		case <-job.Done():
 			s := job.Snapshot()
 			p.finish(s)
+			for _, n := range s.Notices {
+				fmt.Fprintf(r.env.Stderr, "vmimages: %s\n", n)
+			}
 			return job.Wait(context.Background())
 		case <-ctx.Done():
 			job.Cancel()

@@ -3,8 +3,6 @@ package core
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"vmimages/core/cache"
 )
@@ -17,60 +15,95 @@ func (m *Manager) Convert(ctx context.Context, k cache.Key) (*PreparedImage, err
 
 // ConvertWithProgress is Convert reporting qemu-img's progress as a
 // fraction in [0,1] to progress (when not nil), from another goroutine.
+// The disk is proven first: hashed against its recorded digest (a mismatch
+// or a symbolic link fails with an error wrapping cache.ErrSourceChanged,
+// which IsIntegrity reports), and checked unchanged after the conversion.
 func (m *Manager) ConvertWithProgress(ctx context.Context, k cache.Key, progress func(fraction float64)) (*PreparedImage, error) {
-	// Check first: locking creates the image folder.
+	// Check first, so that a missing image is reported as such.
 	if _, err := m.cache.ReadMeta(k); err != nil {
 		return nil, err
 	}
-	unlock, err := m.cache.Lock(ctx, k)
+	tx, err := m.cache.Begin(ctx, k)
 	if err != nil {
 		return nil, fmt.Errorf("locking %s in the cache: %w", k, err)
 	}
-	defer unlock()
-	meta, err := m.cache.ReadMeta(k)
+	defer tx.Abort()
+	meta := tx.Committed()
+	if meta == nil {
+		return nil, fmt.Errorf("%w: %s", cache.ErrNotCached, k)
+	}
+	change, err := tx.RawChange(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
-	if err := m.convertLocked(ctx, k, meta, progress); err != nil {
+	if change == "" {
+		return m.prepared(k, meta), nil // up to date
+	}
+	for _, a := range meta.Assets {
+		if _, err := tx.Keep(a.Role, nil); err != nil {
+			return nil, err
+		}
+	}
+	if err := m.convertTx(ctx, tx, progressFunc(progress)); err != nil {
+		return nil, err
+	}
+	if meta, err = tx.Commit(meta); err != nil {
 		return nil, err
 	}
 	return m.prepared(k, meta), nil
 }
 
-// convertLocked converts with the lock held and records the result in meta.
-func (m *Manager) convertLocked(ctx context.Context, k cache.Key, meta *cache.Meta, progress func(float64)) error {
-	var disk *cache.AssetMeta
-	for i := range meta.Assets {
-		if meta.Assets[i].Role == cache.RoleDisk {
-			disk = &meta.Assets[i]
-		}
+// converter is told how a conversion goes.
+type converter interface {
+	converted(fraction float64)
+	notice(s string)
+}
+
+// progressFunc adapts a progress callback (nil for none) to a converter.
+type progressFunc func(float64)
+
+func (f progressFunc) converted(x float64) {
+	if f != nil {
+		f(x)
 	}
-	if disk == nil {
+}
+
+func (progressFunc) notice(string) {}
+
+// converted reports the conversion's progress in the job's snapshot.
+func (j *Job) converted(f float64) {
+	j.update(func(s *Snapshot) { s.Phase = PhaseConverting; s.Converted = f })
+}
+
+// convertTx converts the transaction's disk (staged, or kept and proven by
+// hash) into the transaction's raw file and stages it with its SHA-256.
+// Nothing gets a name until the caller commits.
+func (m *Manager) convertTx(ctx context.Context, tx *cache.Tx, c converter) error {
+	k := tx.Key()
+	disk, _, ok := tx.Asset(cache.RoleDisk)
+	if !ok {
 		return fmt.Errorf("%s has no disk to convert", k)
-	}
-	dir := m.cache.Dir(k)
-	dst := filepath.Join(dir, cache.AssetName(cache.RoleDiskRaw, "raw"))
-	if meta.DiskRaw != nil && meta.DiskRaw.SourceDigest == disk.Digest {
-		if fi, err := os.Stat(dst); err == nil && fi.Size() == meta.DiskRaw.Size {
-			return nil // up to date
-		}
 	}
 	if disk.Format == "raw" {
 		return fmt.Errorf("%s: the disk is already raw (%s)", k, disk.File)
 	}
-	// A conversion that crashed leaves its temporary file; we hold the lock.
-	if stale, _ := filepath.Glob(dst + ".tmp-*"); len(stale) > 0 {
-		for _, f := range stale {
-			os.Remove(f)
-		}
-	}
-	if err := m.qemu.ConvertToRawProgress(ctx, filepath.Join(dir, disk.File), dst, progress); err != nil {
-		return fmt.Errorf("converting %s to raw: %w", k, err)
-	}
-	fi, err := os.Stat(dst)
+	c.converted(0)
+	src, check, err := tx.Source(ctx, cache.RoleDisk, nil)
 	if err != nil {
 		return fmt.Errorf("converting %s to raw: %w", k, err)
 	}
-	meta.DiskRaw = &cache.RawMeta{File: filepath.Base(dst), SourceDigest: disk.Digest, Size: fi.Size(), ConvertedAt: m.now()}
-	return m.cache.WriteMeta(meta)
+	tmp, err := tx.RawTemp()
+	if err != nil {
+		return err
+	}
+	if err := m.qemu.ConvertToRawProgress(ctx, src, tmp, c.converted); err != nil {
+		return fmt.Errorf("converting %s to raw: %w", k, err)
+	}
+	if err := check(); err != nil {
+		return fmt.Errorf("converting %s to raw: %w", k, err)
+	}
+	if _, err := tx.StageRaw(ctx, tmp, disk.Digest, nil); err != nil {
+		return err
+	}
+	return nil
 }

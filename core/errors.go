@@ -34,7 +34,8 @@ func IsIntegrity(err error) bool {
 		errors.Is(err, trust.ErrUnknownSigner) ||
 		errors.Is(err, trust.ErrWeakHash) ||
 		errors.Is(err, trust.ErrNoSignature) ||
-		errors.Is(err, manifest.ErrWeakDigest)
+		errors.Is(err, manifest.ErrWeakDigest) ||
+		errors.Is(err, cache.ErrSourceChanged)
 }
 
 // Explain turns an error into a sentence for people: what happened and,

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -14,7 +13,6 @@ import (
 	"vmimages/core/cache"
 	"vmimages/core/catalog"
 	"vmimages/core/download"
-	"vmimages/core/manifest"
 )
 
 // Phase is where a job stands.
@@ -96,6 +94,9 @@ type Snapshot struct {
 	Converted float64
 	Result    *PreparedImage
 	Started   time.Time
+	// Notices are things the job did that its user should know about, in
+	// order, such as converting again a raw disk that changed.
+	Notices []string
 }
 
 // Fraction is BytesDone/BytesTotal in [0,1], or 0 when the total is unknown.
@@ -188,6 +189,7 @@ func (j *Job) Snapshot() Snapshot {
 	defer j.mu.Unlock()
 	s := j.snap
 	s.Assets = append([]AssetProgress(nil), j.snap.Assets...)
+	s.Notices = append([]string(nil), j.snap.Notices...)
 	return s
 }
 
@@ -308,9 +310,10 @@ func (j *Job) finish(img *PreparedImage, err error) {
 // run is one attempt at the whole pull.
 func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 	m := j.m
+	raw := j.opts.Raw || (j.opts.RawDefault && m.convertByDefault())
 	if !j.opts.Update {
-		if img, ok := m.cachedImage(j); ok {
-			return img, nil
+		if img, ok, err := m.cachedImage(ctx, j, raw); err != nil || ok {
+			return img, err
 		}
 	}
 	j.update(func(s *Snapshot) { s.Phase = PhaseResolving; s.Err = nil; s.Retrying = "" })
@@ -340,45 +343,35 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 		s.Phase = PhaseWaiting
 	})
 
-	unlock, err := m.cache.Lock(ctx, key)
+	// The transaction keeps the committed build intact and listed ready
+	// until Commit switches to the new one in one step.
+	tx, err := m.cache.Begin(ctx, key)
 	if err != nil {
 		return nil, fmt.Errorf("locking %s in the cache: %w", key, err)
 	}
-	defer unlock()
-
-	old, _ := m.cache.ReadMeta(key)
-	meta := &cache.Meta{Distro: key.Distro, Version: key.Version, Arch: key.Arch, Build: res.Build, PulledAt: m.now(), LastUsed: m.now()}
-	dir := m.cache.Dir(key)
-	raw := j.opts.Raw || (j.opts.RawDefault && m.convertByDefault())
-
-	// Replacing another build: stage the new files under temporary names
-	// and swap them in together once all are verified, so a failure never
-	// leaves a mix of two builds.
-	staging := old != nil && old.Build != res.Build
-	if staging {
+	defer tx.Abort()
+	old := tx.Committed()
+	if old != nil && old.Build != res.Build {
 		m.logCached(key, res.Build, "a new build replaces build "+old.Build+" once it is verified")
 	}
+
 	var wg sync.WaitGroup
 	errs := make([]error, len(res.Assets))
-	metas := make([]cache.AssetMeta, len(res.Assets))
 	j.update(func(s *Snapshot) { s.Phase = PhaseDownloading })
 	for i, a := range res.Assets {
-		file := cache.AssetName(a.Role, a.Format)
-		dest := filepath.Join(dir, file)
-		fetchTo := dest
-		if staging {
-			fetchTo = filepath.Join(dir, stagePrefix+file)
+		if sameAsset(old, a) {
+			if _, err := tx.Keep(a.Role, func(am *cache.AssetMeta) { am.Signature = res.AssetSignatures[a.Role] }); err == nil {
+				m.opts.Logger.Info("asset already in the cache with this digest", "role", a.Role, "file", old.Asset(a.Role).File)
+				j.update(func(s *Snapshot) {
+					s.Assets[i].Phase, s.Assets[i].Cached = PhaseDone, true
+					s.Assets[i].BytesDone = s.Assets[i].BytesTotal
+				})
+				continue
+			}
 		}
-		metas[i] = cache.AssetMeta{Role: a.Role, File: file, URL: a.URL, Digest: a.Digest, Size: a.Size, Format: a.Format, Signature: res.AssetSignatures[a.Role]}
-		if prev := cachedAsset(old, a, dest); prev != nil {
-			m.opts.Logger.Info("asset already in the cache with this digest", "role", a.Role, "file", dest)
-			metas[i] = *prev
-			metas[i].Signature = res.AssetSignatures[a.Role]
-			j.update(func(s *Snapshot) {
-				s.Assets[i].Phase, s.Assets[i].Cached = PhaseDone, true
-				s.Assets[i].BytesDone = s.Assets[i].BytesTotal
-			})
-			continue
+		pf, err := tx.PartFile(a.Role, a.Format)
+		if err != nil {
+			return nil, err
 		}
 		extra := int64(0)
 		if raw && a.Role == catalog.RoleDisk && a.Size > 0 {
@@ -387,14 +380,17 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 		wg.Add(1)
 		go func(i int, a catalog.Asset) {
 			defer wg.Done()
-			r, err := m.fetchAsset(ctx, res, download.Request{URL: a.URL, Dest: fetchTo, Digest: a.Digest, Size: a.Size, ExtraSpace: extra},
+			r, err := m.fetchAsset(ctx, res, download.Request{URL: a.URL, Dest: pf.Dest, Part: pf.Part, Digest: a.Digest, Size: a.Size, ExtraSpace: extra},
 				func(p download.Progress) { j.progress(i, p) })
+			if err == nil {
+				// The URL recorded is where the bytes came from, after redirects.
+				err = tx.Stage(a.Role, r.Path, cache.AssetMeta{URL: cmp.Or(r.FinalURL, a.URL), Digest: a.Digest, Size: r.Size,
+					Validator: r.Validator, Format: a.Format, Signature: res.AssetSignatures[a.Role]})
+			}
 			if err != nil {
 				errs[i] = fmt.Errorf("%s (%s): %w", a.Role, a.Name, err)
 				return
 			}
-			metas[i].Size, metas[i].Validator = r.Size, r.Validator
-			metas[i].URL = cmp.Or(r.FinalURL, a.URL) // where the bytes came from, after redirects
 			j.update(func(s *Snapshot) {
 				s.Assets[i].Phase = PhaseDone
 				s.Assets[i].BytesDone = r.Size
@@ -411,16 +407,8 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 		}
 		return nil, err
 	}
-	if staging {
-		for i, a := range res.Assets {
-			if errs[i] == nil && cachedAsset(old, a, filepath.Join(dir, metas[i].File)) == nil {
-				if err := os.Rename(filepath.Join(dir, stagePrefix+metas[i].File), filepath.Join(dir, metas[i].File)); err != nil {
-					return nil, fmt.Errorf("putting the new %s in place: %w", metas[i].File, err)
-				}
-			}
-		}
-	}
-	meta.Assets = metas
+
+	meta := &cache.Meta{Build: res.Build, PulledAt: m.now(), LastUsed: m.now()}
 	sig := res.SignatureInfo
 	meta.Signature = &cache.SignatureMeta{Status: sig.Status, Signer: sig.Signer}
 	if sig.SignedAt != nil {
@@ -429,89 +417,115 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 	if d := res.Disk(); d != nil {
 		meta.Signature.ManifestURL = d.ChecksumsURL
 	}
-	if old != nil && old.DiskRaw != nil {
-		if d := res.Disk(); d != nil && old.DiskRaw.SourceDigest == d.Digest {
-			meta.DiskRaw = old.DiskRaw
+	// A raw disk converted from the very disk this build keeps stays, if
+	// it is still that conversion.
+	keptRaw := false
+	if _, kept, _ := tx.Asset(cache.RoleDisk); kept && old.DiskRaw != nil {
+		change, err := tx.RawChange(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		if change == "" {
+			keptRaw = tx.KeepRaw() == nil
 		} else {
-			// The raw disk belongs to the replaced build.
-			os.Remove(filepath.Join(dir, old.DiskRaw.File))
+			j.notice(change)
 		}
 	}
-	if err := m.cache.WriteMeta(meta); err != nil {
-		return nil, err
-	}
-	if raw {
-		j.update(func(s *Snapshot) { s.Phase = PhaseConverting })
-		if err := m.convertLocked(ctx, key, meta, func(f float64) {
-			j.update(func(s *Snapshot) { s.Converted = f })
-		}); err != nil {
+	if raw && !keptRaw {
+		if err := m.convertTx(ctx, tx, j); err != nil {
 			return nil, err
 		}
 	}
-	img := m.prepared(key, meta)
+	committed, err := tx.Commit(meta)
+	if err != nil {
+		return nil, err
+	}
+	img := m.prepared(key, committed)
 	img.Signature = sig
 	return img, nil
 }
 
-// stagePrefix names files of a new build waiting to replace the old one.
-const stagePrefix = ".next-"
+// notice records something the job did that its user should know.
+func (j *Job) notice(s string) {
+	j.update(func(snap *Snapshot) { snap.Notices = append(snap.Notices, s) })
+}
 
 // cachedImage returns the cached image for the job's ref when it is ready,
-// touching its last-used time; ok is false when it must be pulled.
-func (m *Manager) cachedImage(j *Job) (*PreparedImage, bool) {
+// touching its last-used time, without the network: a pull pins the build
+// it has. When a raw disk is wanted and missing, or the one recorded changed
+// since it was converted, it converts again (and says so). ok is false when
+// the image must be pulled.
+func (m *Manager) cachedImage(ctx context.Context, j *Job, raw bool) (*PreparedImage, bool, error) {
 	key, err := m.Key(j.ref)
 	if err != nil {
-		return nil, false
+		return nil, false, nil
 	}
 	im, err := m.cache.Image(key)
 	if err != nil || im.State != cache.StateReady || im.Meta == nil {
-		return nil, false
+		return nil, false, nil
 	}
-	raw := j.opts.Raw || (j.opts.RawDefault && m.convertByDefault())
-	if raw && (im.Meta.DiskRaw == nil || im.Meta.DiskRaw.SourceDigest != diskDigest(im.Meta)) {
-		return nil, false
+	meta := im.Meta
+	if raw || meta.DiskRaw != nil {
+		j.update(func(s *Snapshot) { s.Phase = PhaseWaiting })
+		tx, err := m.cache.Begin(ctx, key)
+		if err != nil {
+			return nil, false, fmt.Errorf("locking %s in the cache: %w", key, err)
+		}
+		defer tx.Abort()
+		if meta = tx.Committed(); meta == nil {
+			return nil, false, nil // removed meanwhile
+		}
+		change, err := tx.RawChange(ctx, nil)
+		if err != nil {
+			return nil, false, err
+		}
+		switch {
+		case change == "":
+		case raw || meta.DiskRaw != nil:
+			if meta.DiskRaw != nil {
+				j.notice(change + "; converting again")
+			}
+			for _, a := range meta.Assets {
+				if _, err := tx.Keep(a.Role, nil); err != nil {
+					return nil, false, nil // not intact: pull it again
+				}
+			}
+			if err := m.convertTx(ctx, tx, j); err != nil {
+				return nil, false, err
+			}
+			meta.LastUsed = m.now()
+			if meta, err = tx.Commit(meta); err != nil {
+				return nil, false, err
+			}
+		}
+		tx.Abort()
 	}
 	_ = m.cache.Touch(key)
-	m.logCached(key, im.Meta.Build, "using the cached image; no network (pull --update looks upstream)")
-	img := m.prepared(key, im.Meta)
-	img.Signature = SignatureFromMeta(im.Meta.Signature)
+	m.logCached(key, meta.Build, "using the cached image; no network (pull --update looks upstream)")
+	img := m.prepared(key, meta)
+	img.Signature = SignatureFromMeta(meta.Signature)
 	j.update(func(s *Snapshot) {
-		s.Key, s.Build = key, im.Meta.Build
+		s.Key, s.Build = key, meta.Build
 		s.BytesTotal = 0
-		for _, a := range im.Meta.Assets {
+		s.Assets = nil
+		for _, a := range meta.Assets {
 			s.Assets = append(s.Assets, AssetProgress{Role: a.Role, Name: a.File, Phase: PhaseDone, BytesDone: a.Size, BytesTotal: a.Size, Cached: true})
 			s.BytesTotal += a.Size
 		}
 		s.BytesDone = s.BytesTotal
 	})
-	return img, true
+	return img, true, nil
 }
 
-func diskDigest(m *cache.Meta) manifest.Digest {
-	if a := m.Asset(cache.RoleDisk); a != nil {
-		return a.Digest
-	}
-	return manifest.Digest{}
-}
-
-// cachedAsset returns the recorded asset when the file already in the cache
-// has the digest the upstream publishes now and its recorded size; the
-// bytes were proven when they arrived, and `verify` re-proves them.
-func cachedAsset(old *cache.Meta, a catalog.Asset, dest string) *cache.AssetMeta {
+// sameAsset reports whether the committed build holds asset a: same role
+// and the digest upstream publishes now. The bytes were proven when they
+// arrived; Keep checks the file is in place, and `verify` re-proves them.
+func sameAsset(old *cache.Meta, a catalog.Asset) bool {
 	if old == nil {
-		return nil
+		return false
 	}
-	for _, am := range old.Assets {
-		if am.Role != a.Role || am.Digest != a.Digest {
-			continue
-		}
-		fi, err := os.Stat(dest)
-		if err == nil && fi.Mode().IsRegular() && fi.Size() == am.Size {
-			c := am
-			return &c
-		}
-	}
-	return nil
+	am := old.Asset(a.Role)
+	return am != nil && am.Digest == a.Digest
 }
 
 // progress folds a transfer's progress into the snapshot.

@@ -15,6 +15,7 @@ import (
 	"vmimages/core/catalog"
 	"vmimages/core/config"
 	"vmimages/core/download"
+	"vmimages/core/localfs"
 	"vmimages/core/qemuimg"
 	"vmimages/core/trust"
 )
@@ -86,9 +87,14 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 			return nil, err
 		}
 	}
-	c, err := cache.Open(opts.cacheRoot(), cache.WithClock(opts.Now))
-	if err != nil {
-		return nil, fmt.Errorf("opening the cache at %s: %w", opts.cacheRoot(), err)
+	// The cache is opened lazily: nothing is created until a change needs
+	// it, and without a known folder the Manager still does what needs none
+	// (catalog, resolve); the cache then reports why it is unavailable.
+	var c *cache.Cache
+	if root, err := opts.cacheRoot(); err != nil {
+		c = cache.Unavailable(err, cache.WithClock(opts.Now))
+	} else if c, err = cache.Open(root, cache.WithClock(opts.Now)); err != nil {
+		return nil, fmt.Errorf("opening the cache at %s: %w", root, err)
 	}
 	keys, err := trust.Embedded()
 	if err != nil {
@@ -287,4 +293,4 @@ func (m *Manager) Prune(ctx context.Context, p cache.PrunePolicy, dryRun bool) (
 }
 
 // FreeSpace is the free space on the cache's file system.
-func (m *Manager) FreeSpace() (int64, error) { return cache.FreeSpace(m.cache.Root()) }
+func (m *Manager) FreeSpace() (int64, error) { return localfs.FreeSpace(m.cache.Root()) }

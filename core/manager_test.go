@@ -411,8 +411,8 @@ func TestPullUpdate(t *testing.T) {
 	if !bytes.Equal(got, newDisk) || bytes.Equal(got, disk) {
 		t.Error("disk is not the new build")
 	}
-	if staged, _ := filepath.Glob(filepath.Join(filepath.Dir(img.Disk), stagePrefix+"*")); len(staged) != 0 {
-		t.Errorf("staged files left: %v", staged)
+	if ents, _ := os.ReadDir(filepath.Dir(img.Disk)); len(ents) != 4 { // .lock, .meta.lock, disk.qcow2, meta.json
+		t.Errorf("files left beside the new build: %v", ents)
 	}
 	if updates, _ := m.CheckUpdates(context.Background()); len(updates) != 0 {
 		t.Errorf("after the update, CheckUpdates = %+v", updates)

@@ -103,9 +103,9 @@ func LoadOptions(configPath, cacheDir string, mirrors map[string]string) (Option
 	return o, nil
 }
 
-func (o Options) cacheRoot() string {
+func (o Options) cacheRoot() (string, error) {
 	if o.CacheDir != "" {
-		return o.CacheDir
+		return o.CacheDir, nil
 	}
 	return cache.DefaultRoot()
 }

@@ -27,17 +27,30 @@ var (
 	ErrUnsafePath = errors.New("unsafe path in cache")
 	// ErrInUse means another process or goroutine holds an image's lock.
 	ErrInUse = errors.New("image in use")
+	// ErrNoRoot means no cache folder could be worked out: neither
+	// XDG_CACHE_HOME nor HOME is set to an absolute path.
+	ErrNoRoot = errors.New("no cache folder")
 )
 
 // Names inside the root and inside each image directory.
 const (
-	imagesDir   = "images"
-	tagFile     = "CACHEDIR.TAG"
-	metaFile    = "meta.json"
-	lockFile    = ".lock"
-	metaLock    = ".meta.lock"
-	partialDir  = ".partial"
-	rawTempMark = ".tmp-" // qemuimg writes "<dst>.tmp-<pid>" while converting
+	imagesDir  = "images"
+	tagFile    = "CACHEDIR.TAG"
+	metaFile   = "meta.json"
+	lockFile   = ".lock"
+	metaLock   = ".meta.lock"
+	partialDir = ".partial"
+	// rawTemp, in .partial, is where a transaction's conversion writes.
+	rawTemp = "disk.raw.tmp"
+	// linkTemp, in .partial, is the temporary name of a hard link that
+	// Commit renames over a stable name.
+	linkTemp = "link.tmp"
+	// stagedPrefix marked files of a new build in the image directory
+	// before transactions existed; Begin removes leftovers.
+	stagedPrefix = ".next-"
+	// legacyRawTemp marked conversions in the image directory before
+	// transactions existed ("disk.raw.tmp-<pid>"); Begin removes leftovers.
+	legacyRawTemp = "disk.raw.tmp-"
 )
 
 // cacheDirTag is the standard cache directory tag (https://bford.info/cachedir/),
@@ -79,16 +92,25 @@ func AssetName(role, format string) string {
 
 // DefaultRoot returns the default cache root, $XDG_CACHE_HOME/vmimages
 // (~/.cache/vmimages on Linux, ~/Library/Caches/vmimages on macOS). Overrides
-// from flags, environment or configuration are the caller's to apply.
-func DefaultRoot() string {
-	return filepath.Join(xdg.CacheHome, "vmimages")
+// from flags, environment or configuration are the caller's to apply. It
+// returns an error wrapping ErrNoRoot when neither XDG_CACHE_HOME nor HOME is
+// an absolute path, rather than a folder below "/".
+func DefaultRoot() (string, error) {
+	if v := os.Getenv("XDG_CACHE_HOME"); filepath.IsAbs(v) {
+		return filepath.Join(v, "vmimages"), nil
+	}
+	if h := os.Getenv("HOME"); !filepath.IsAbs(h) || !filepath.IsAbs(xdg.CacheHome) {
+		return "", fmt.Errorf("%w: neither XDG_CACHE_HOME nor HOME is set to an absolute path", ErrNoRoot)
+	}
+	return filepath.Join(xdg.CacheHome, "vmimages"), nil
 }
 
 // Cache is an image cache rooted at one directory. It is safe for concurrent
 // use; coordination between processes goes through Lock.
 type Cache struct {
-	root string
-	now  func() time.Time
+	root    string
+	rootErr error // why there is no root (Unavailable)
+	now     func() time.Time
 }
 
 // Option configures a Cache in Open.
@@ -100,8 +122,10 @@ func WithClock(now func() time.Time) Option {
 	return func(c *Cache) { c.now = now }
 }
 
-// Open opens the cache at root, creating root, its CACHEDIR.TAG and its
-// images directory as needed. A relative root is made absolute.
+// Open opens the cache at root. It creates nothing: root, its CACHEDIR.TAG
+// and its images directory are made by the first change (Begin, Lock), so
+// that commands which only read, or need no cache at all, work where the
+// folder cannot be created. A relative root is made absolute.
 func Open(root string, opts ...Option) (*Cache, error) {
 	if root == "" {
 		return nil, errors.New("open cache: empty root directory")
@@ -114,13 +138,48 @@ func Open(root string, opts ...Option) (*Cache, error) {
 	for _, o := range opts {
 		o(c)
 	}
-	if err := os.MkdirAll(filepath.Join(abs, imagesDir), 0o755); err != nil {
-		return nil, fmt.Errorf("open cache: %w", err)
-	}
-	if err := writeTag(filepath.Join(abs, tagFile)); err != nil {
-		return nil, fmt.Errorf("open cache: %w", err)
-	}
 	return c, nil
+}
+
+// Unavailable returns a Cache without a root: every method that touches the
+// disk, and Err, returns why (err, typically wrapping ErrNoRoot). It lets a program that cannot place its cache still
+// do what needs none.
+func Unavailable(err error, opts ...Option) *Cache {
+	c := &Cache{rootErr: err, now: time.Now}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// check returns why the cache has no root, or k's validation error.
+func (c *Cache) check(k Key) error {
+	if c.rootErr != nil {
+		return c.rootErr
+	}
+	return k.Validate()
+}
+
+// Err reports why the cache has no root (see Unavailable), or nil.
+func (c *Cache) Err() error { return c.rootErr }
+
+// Create makes the cache folder, its CACHEDIR.TAG and its images directory
+// now rather than at the first change. Nothing needs it; it is for a front
+// that shows the folder to a user who may open it.
+func (c *Cache) Create() error { return c.ensureRoot() }
+
+// ensureRoot creates the root, its CACHEDIR.TAG and its images directory.
+func (c *Cache) ensureRoot() error {
+	if c.rootErr != nil {
+		return c.rootErr
+	}
+	if err := os.MkdirAll(filepath.Join(c.root, imagesDir), 0o755); err != nil {
+		return fmt.Errorf("create the cache folder: %w", err)
+	}
+	if err := writeTag(filepath.Join(c.root, tagFile)); err != nil {
+		return fmt.Errorf("create the cache folder: %w", err)
+	}
+	return nil
 }
 
 // writeTag creates the cache directory tag unless it already exists.
@@ -139,7 +198,7 @@ func writeTag(path string) error {
 	return f.Close()
 }
 
-// Root returns the absolute cache root directory.
+// Root returns the absolute cache root directory, "" for an Unavailable cache.
 func (c *Cache) Root() string { return c.root }
 
 // Dir returns the directory of an image: <root>/images/<distro>/<version>/<arch>.

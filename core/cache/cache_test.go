@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,10 +123,9 @@ func TestKeyValidate(t *testing.T) {
 			t.Errorf("WriteMeta(%q) = %v, want ErrBadKey", k, err)
 		}
 	}
-	// Nothing was created outside images/.
-	ents, _ := os.ReadDir(c.Root())
-	if len(ents) != 2 {
-		t.Errorf("root holds %d entries, want CACHEDIR.TAG and images", len(ents))
+	// Nothing was created.
+	if ents, _ := os.ReadDir(c.Root()); len(ents) != 0 {
+		t.Errorf("root holds %d entries, want none", len(ents))
 	}
 }
 
@@ -154,6 +154,18 @@ func TestOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Opening creates nothing; the first change makes the folder.
+	if _, err := os.Stat(root); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Open created %s: %v", root, err)
+	}
+	if images, err := c.List(t.Context()); err != nil || len(images) != 0 {
+		t.Fatalf("List of a cache not yet made = %v, %v", images, err)
+	}
+	tx, err := c.Begin(t.Context(), Key{"ubuntu", "24.04", "x86_64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.Abort()
 	tag, err := os.ReadFile(filepath.Join(root, "CACHEDIR.TAG"))
 	if err != nil {
 		t.Fatal(err)
@@ -185,8 +197,14 @@ func TestDefaultRoot(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("XDG_CACHE_HOME", dir)
 	xdg.Reload()
-	if got, want := DefaultRoot(), filepath.Join(dir, "vmimages"); got != want {
-		t.Errorf("DefaultRoot() = %q, want %q", got, want)
+	if got, err := DefaultRoot(); got != filepath.Join(dir, "vmimages") || err != nil {
+		t.Errorf("DefaultRoot() = %q, %v, want %q", got, err, filepath.Join(dir, "vmimages"))
+	}
+	t.Setenv("XDG_CACHE_HOME", "")
+	t.Setenv("HOME", "")
+	xdg.Reload()
+	if got, err := DefaultRoot(); !errors.Is(err, ErrNoRoot) {
+		t.Errorf("without HOME: DefaultRoot() = %q, %v, want ErrNoRoot", got, err)
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"vmimages/core/version"
 )
 
 // State is the condition of a cached image, as List finds it on disk.
@@ -17,10 +19,14 @@ type State string
 
 // The states of an image, in the order List checks for them.
 const (
-	// StateConverting: a raw conversion's temporary file is present.
+	// StateConverting: a process that holds the image's lock is writing a
+	// raw conversion. A conversion's leftover without a live holder is not
+	// reported (the next change removes it).
 	StateConverting State = "converting"
-	// StatePartial: transfers in flight in .partial, no metadata yet, or
-	// metadata without assets.
+	// StatePartial: no committed build yet (transfers in flight or
+	// interrupted, or nothing at all), or metadata without assets. An image
+	// with a committed build is never partial: an update in flight or
+	// interrupted leaves it ready.
 	StatePartial State = "partial"
 	// StateCorrupt: the metadata names an asset that is missing or whose size
 	// differs, or the metadata cannot be read. Verify tells more.
@@ -63,6 +69,9 @@ func TotalBytes(images []Image) int64 {
 // Directories with invalid names and symbolic links are skipped: the cache
 // did not make them. List takes no locks.
 func (c *Cache) List(ctx context.Context) ([]Image, error) {
+	if c.rootErr != nil {
+		return nil, c.rootErr
+	}
 	base := filepath.Join(c.root, imagesDir)
 	var out []Image
 	distros, err := subdirs(base)
@@ -98,7 +107,7 @@ func (c *Cache) List(ctx context.Context) ([]Image, error) {
 // Image reports one cached image as List would, without walking the rest of
 // the cache. It returns ErrNotCached when the image has no directory.
 func (c *Cache) Image(k Key) (Image, error) {
-	if err := k.Validate(); err != nil {
+	if err := c.check(k); err != nil {
 		return Image{}, err
 	}
 	fi, err := os.Lstat(c.Dir(k))
@@ -137,7 +146,7 @@ func (c *Cache) inspect(k Key) (Image, error) {
 
 	var newest time.Time
 	partialFiles, converting := false, false
-	rawTemp := AssetName(RoleDiskRaw, "") + rawTempMark
+	tempPath := filepath.Join(partialDir, rawTemp)
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -159,10 +168,10 @@ func (c *Cache) inspect(k Key) (Image, error) {
 		rel, _ := filepath.Rel(dir, p)
 		switch {
 		case d.IsDir():
+		case rel == tempPath:
+			converting = true
 		case strings.HasPrefix(rel, partialDir+string(filepath.Separator)):
 			partialFiles = true
-		case strings.HasPrefix(rel, rawTemp):
-			converting = true
 		}
 		return nil
 	})
@@ -185,10 +194,12 @@ func (c *Cache) inspect(k Key) (Image, error) {
 		missing = missingAsset(dir, m)
 	}
 
+	// A conversion's file without a live lock holder is a leftover.
+	converting = converting && c.lockHeld(k)
 	switch {
 	case converting:
 		im.State, im.Reason = StateConverting, "raw conversion in progress"
-	case partialFiles:
+	case errors.Is(merr, ErrNotCached) && partialFiles:
 		im.State, im.Reason = StatePartial, "transfers in progress or interrupted"
 	case errors.Is(merr, ErrNotCached):
 		im.State, im.Reason = StatePartial, "no metadata yet"
@@ -238,59 +249,8 @@ func compareKeys(a, b Key) int {
 	if c := strings.Compare(a.Distro, b.Distro); c != 0 {
 		return c
 	}
-	if c := compareVersions(a.Version, b.Version); c != 0 {
+	if c := version.Compare(a.Version, b.Version); c != 0 {
 		return c
 	}
 	return strings.Compare(a.Arch, b.Arch)
 }
-
-// compareVersions compares version strings piecewise: runs of digits by
-// numeric value, other runs as text, and a digit run before a text run, so
-// "9" < "10" < "10.1" and "3.9" < "3.20".
-func compareVersions(a, b string) int {
-	for a != "" && b != "" {
-		pa, ra := versionPiece(a)
-		pb, rb := versionPiece(b)
-		da, db := isDigit(pa[0]), isDigit(pb[0])
-		var c int
-		switch {
-		case da && db:
-			na, nb := strings.TrimLeft(pa, "0"), strings.TrimLeft(pb, "0")
-			if c = len(na) - len(nb); c == 0 {
-				c = strings.Compare(na, nb)
-			}
-		case da:
-			c = -1
-		case db:
-			c = 1
-		default:
-			c = strings.Compare(pa, pb)
-		}
-		if c != 0 {
-			if c < 0 {
-				return -1
-			}
-			return 1
-		}
-		a, b = ra, rb
-	}
-	switch {
-	case a == "" && b == "":
-		return 0
-	case a == "":
-		return -1
-	}
-	return 1
-}
-
-// versionPiece splits off the leading run of digits or of non-digits.
-func versionPiece(s string) (piece, rest string) {
-	d := isDigit(s[0])
-	i := 1
-	for i < len(s) && isDigit(s[i]) == d {
-		i++
-	}
-	return s[:i], s[i:]
-}
-
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -32,17 +32,39 @@ func TestListStates(t *testing.T) {
 	unlock()
 
 	partialTransfer := Key{"debian", "13", "x86_64"}
-	putImage(t, c, partialTransfer, files, t0)
+	unlock, _, _ = c.TryLock(partialTransfer)
+	unlock()
 	os.MkdirAll(c.PartialDir(partialTransfer), 0o755)
 	os.WriteFile(filepath.Join(c.PartialDir(partialTransfer), "disk.qcow2.part"), []byte("x"), 0o644)
+
+	// An update in flight or interrupted leaves the committed build ready.
+	updating := Key{"debian", "14", "x86_64"}
+	putImage(t, c, updating, files, t0)
+	os.MkdirAll(c.PartialDir(updating), 0o755)
+	os.WriteFile(filepath.Join(c.PartialDir(updating), "disk.qcow2.part"), []byte("x"), 0o644)
 
 	emptyPartialDir := Key{"debian", "11", "x86_64"}
 	putImage(t, c, emptyPartialDir, files, t0)
 	os.MkdirAll(c.PartialDir(emptyPartialDir), 0o755)
 
+	// Converting while a transaction holds the lock; a conversion's
+	// leftover without one is not.
 	converting := Key{"fedora", "41", "x86_64"}
 	putImage(t, c, converting, files, t0)
-	os.WriteFile(filepath.Join(c.Dir(converting), "disk.raw.tmp-1234"), nil, 0o644)
+	tx, err := c.Begin(t.Context(), converting)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Abort()
+	tmp, err := tx.RawTemp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(tmp, []byte("raw"), 0o644)
+	stale := Key{"fedora", "40", "x86_64"}
+	putImage(t, c, stale, files, t0)
+	os.MkdirAll(c.PartialDir(stale), 0o755)
+	os.WriteFile(filepath.Join(c.PartialDir(stale), "disk.raw.tmp"), []byte("raw"), 0o644)
 
 	// Junk the cache did not make is ignored.
 	os.MkdirAll(filepath.Join(c.Root(), "images", "Junk", "1", "x"), 0o755)
@@ -61,8 +83,10 @@ func TestListStates(t *testing.T) {
 		corruptMeta:     StateCorrupt,
 		partialNoMeta:   StatePartial,
 		partialTransfer: StatePartial,
+		updating:        StateReady,
 		emptyPartialDir: StateReady,
 		converting:      StateConverting,
+		stale:           StateReady,
 	}
 	got := map[Key]State{}
 	for _, im := range images {
@@ -89,7 +113,7 @@ func TestListStates(t *testing.T) {
 	for _, im := range images {
 		keys = append(keys, im.Key)
 	}
-	wantOrder := []Key{emptyPartialDir, partialNoMeta, partialTransfer, converting, corruptMeta, corruptSize, corruptMissing, ready}
+	wantOrder := []Key{emptyPartialDir, partialNoMeta, partialTransfer, updating, stale, converting, corruptMeta, corruptSize, corruptMissing, ready}
 	if !slices.Equal(keys, wantOrder) {
 		t.Errorf("order\n got %v\nwant %v", keys, wantOrder)
 	}
@@ -165,46 +189,12 @@ func TestPartialLastUsedFromFiles(t *testing.T) {
 	}
 }
 
-func TestCompareVersions(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want int
-	}{
-		{"9", "10", -1},
-		{"10", "9", 1},
-		{"22.04", "24.04", -1},
-		{"24.04", "24.04", 0},
-		{"3.9", "3.20", -1},
-		{"10", "10.1", -1},
-		{"010", "10", 0},
-		{"12", "sid", -1},
-		{"bookworm", "trixie", -1},
-		{"41", "41-beta", -1},
-		{"", "1", -1},
-	}
-	for _, tt := range tests {
-		if got := compareVersions(tt.a, tt.b); got != tt.want {
-			t.Errorf("compareVersions(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
-		}
-	}
-}
-
 func TestImageJSON(t *testing.T) {
 	im := Image{Key: Key{"ubuntu", "24.04", "x86_64"}, Build: "20250601", State: StateReady, SizeBytes: 42, Path: "/c/images/ubuntu/24.04/x86_64", Meta: &Meta{}}
 	got := mustJSON(t, im)
 	want := `{"distro":"ubuntu","version":"24.04","arch":"x86_64","build":"20250601","state":"ready","size_bytes":42,"path":"/c/images/ubuntu/24.04/x86_64"}`
 	if got != want {
 		t.Errorf("JSON\n got %s\nwant %s", got, want)
-	}
-}
-
-func TestFreeSpace(t *testing.T) {
-	n, err := FreeSpace(t.TempDir())
-	if err != nil || n <= 0 {
-		t.Errorf("FreeSpace = %d, %v", n, err)
-	}
-	if _, err := FreeSpace(filepath.Join(t.TempDir(), "missing")); err == nil {
-		t.Error("FreeSpace of a missing path succeeded")
 	}
 }
 

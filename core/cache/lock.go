@@ -22,7 +22,7 @@ const lockPoll = 100 * time.Millisecond
 // runs, and is released by unlock or when the process exits. Two Lock calls
 // in one process exclude each other too. unlock is safe to call more than once.
 func (c *Cache) Lock(ctx context.Context, k Key) (unlock func() error, err error) {
-	if err := k.Validate(); err != nil {
+	if err := c.check(k); err != nil {
 		return nil, err
 	}
 	t := time.NewTimer(lockPoll)
@@ -49,7 +49,7 @@ func (c *Cache) Lock(ctx context.Context, k Key) (unlock func() error, err error
 // TryLock takes the image's lock if nobody holds it and reports whether it
 // did; it never waits. Like Lock it creates the image directory.
 func (c *Cache) TryLock(k Key) (unlock func() error, ok bool, err error) {
-	if err := k.Validate(); err != nil {
+	if err := c.check(k); err != nil {
 		return nil, false, err
 	}
 	return c.tryLock(k)
@@ -66,14 +66,14 @@ func (c *Cache) tryLock(k Key) (func() error, bool, error) {
 			return nil, false, err
 		}
 		path := filepath.Join(dir, lockFile)
-		fl := flock.New(path, flock.SetPermissions(0o644))
+		fl := newFlock(path)
 		ok, err := fl.TryLock()
 		if err != nil {
 			fl.Close()
 			if errors.Is(err, fs.ErrNotExist) {
 				continue // the directory was removed under us
 			}
-			return nil, false, fmt.Errorf("lock %s: %w", k, err)
+			return nil, false, fmt.Errorf("lock %s: %w", k, unsafeLink(path, err))
 		}
 		if !ok {
 			return nil, false, nil
@@ -102,6 +102,9 @@ func (c *Cache) tryLock(k Key) (func() error, bool, error) {
 // below the root is a symbolic link, so a lock (and whatever its holder writes)
 // never lands outside the cache.
 func (c *Cache) ensureImageDir(k Key) (string, error) {
+	if err := c.ensureRoot(); err != nil {
+		return "", err
+	}
 	dir := c.Dir(k)
 	var err error
 	for range 3 {
@@ -118,4 +121,29 @@ func (c *Cache) ensureImageDir(k Key) (string, error) {
 		return "", err
 	}
 	return dir, nil
+}
+
+// newFlock returns the lock on path. The file is opened without following a
+// symbolic link, so a link planted in the cache cannot make a lock create a
+// file elsewhere.
+func newFlock(path string) *flock.Flock {
+	return flock.New(path, flock.SetPermissions(0o644), flock.SetFlag(os.O_CREATE|os.O_RDONLY|noFollow))
+}
+
+// unsafeLink turns the error of opening path without following links into
+// ErrUnsafePath when path is a symbolic link.
+func unsafeLink(path string, err error) error {
+	if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("%w: %s is a symbolic link", ErrUnsafePath, path)
+	}
+	return err
+}
+
+// lockHeld reports whether some process holds the image's lock now. It
+// never creates the lock file and takes nothing for longer than the probe.
+func (c *Cache) lockHeld(k Key) bool {
+	fl := flock.New(filepath.Join(c.Dir(k), lockFile), flock.SetFlag(os.O_RDONLY|noFollow))
+	defer fl.Close()
+	ok, err := fl.TryRLock()
+	return err == nil && !ok
 }

@@ -9,8 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/gofrs/flock"
-
+	"vmimages/core/localfs"
 	"vmimages/core/manifest"
 )
 
@@ -83,6 +82,13 @@ type AssetMeta struct {
 type RawMeta struct {
 	// File is the raw disk's base name, "disk.raw".
 	File string `json:"file"`
+	// Digest is the SHA-256 of the raw disk, computed after the conversion
+	// and before the file got its name. Verify checks it; metadata written
+	// before it was recorded has none, and such a raw disk is unproven.
+	Digest manifest.Digest `json:"digest,omitzero"`
+	// ModTime is the raw disk's modification time when Digest was computed;
+	// a pull re-hashes the file when its size or ModTime differ.
+	ModTime time.Time `json:"mod_time,omitzero"`
 	// SourceDigest is the digest of the disk asset it was converted from; a
 	// raw disk is up to date when this equals the disk asset's Digest.
 	SourceDigest manifest.Digest `json:"source_digest"`
@@ -140,7 +146,7 @@ func (m *Meta) validate() error {
 // ErrNotCached when the image has none, and ErrBadMeta when meta.json is not
 // valid metadata for k.
 func (c *Cache) ReadMeta(k Key) (*Meta, error) {
-	if err := k.Validate(); err != nil {
+	if err := c.check(k); err != nil {
 		return nil, err
 	}
 	return c.readMeta(k)
@@ -175,13 +181,16 @@ func (c *Cache) WriteMeta(m *Meta) error {
 		return fmt.Errorf("write metadata: %w", err)
 	}
 	k := m.Key()
+	if c.rootErr != nil {
+		return c.rootErr
+	}
 	return c.withMetaLock(k, func() error { return c.writeMeta(m) })
 }
 
 // Touch records now as the image's last use. Prune's OlderThan and MaxSize
 // policies go by it.
 func (c *Cache) Touch(k Key) error {
-	if err := k.Validate(); err != nil {
+	if err := c.check(k); err != nil {
 		return err
 	}
 	return c.withMetaLock(k, func() error {
@@ -202,16 +211,17 @@ func (c *Cache) withMetaLock(k Key, fn func() error) error {
 	if fi, err := os.Lstat(dir); err != nil || !fi.IsDir() {
 		return fmt.Errorf("%w: %s", ErrNotCached, k)
 	}
-	fl := flock.New(filepath.Join(dir, metaLock), flock.SetPermissions(0o644))
+	path := filepath.Join(dir, metaLock)
+	fl := newFlock(path)
 	if err := fl.Lock(); err != nil {
-		return fmt.Errorf("lock metadata of %s: %w", k, err)
+		return fmt.Errorf("lock metadata of %s: %w", k, unsafeLink(path, err))
 	}
 	defer fl.Close()
 	return fn()
 }
 
-// writeMeta replaces meta.json through a temporary file in the same
-// directory, synced before the rename so a crash leaves old or new bytes.
+// writeMeta replaces meta.json atomically and durably (localfs.WriteFile),
+// so a crash leaves the old metadata or the new.
 func (c *Cache) writeMeta(m *Meta) error {
 	m.Schema = metaSchema
 	b, err := json.MarshalIndent(m, "", "  ")
@@ -220,48 +230,8 @@ func (c *Cache) writeMeta(m *Meta) error {
 	}
 	b = append(b, '\n')
 	dir := c.Dir(m.Key())
-	if err := writeFileAtomic(filepath.Join(dir, metaFile), b); err != nil {
+	if err := localfs.WriteFile(filepath.Join(dir, metaFile), b, 0o644); err != nil {
 		return fmt.Errorf("write metadata of %s: %w", m.Key(), err)
-	}
-	return nil
-}
-
-// writeFileAtomic writes b to path via a synced temporary file and a rename,
-// then syncs the directory so the rename itself is durable.
-func writeFileAtomic(path string, b []byte) error {
-	dir, base := filepath.Split(path)
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	if d, err := os.Open(dir); err == nil {
-		// Best effort: some file systems cannot sync a directory.
-		_ = d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -145,6 +145,9 @@ func (e *InUseError) Unwrap() error { return ErrInUse }
 // then wraps an *InUseError for skipped images and the errors of removals
 // that failed.
 func (c *Cache) Prune(ctx context.Context, p PrunePolicy, dryRun bool) (removed []Image, freed int64, err error) {
+	if c.rootErr != nil {
+		return nil, 0, c.rootErr
+	}
 	if p.Now.IsZero() {
 		p.Now = c.now()
 	}

@@ -40,7 +40,7 @@ func (c *Cache) checkNoSymlinks(k Key) error {
 // (ErrUnsafePath) when the image's path below the root passes through a
 // symbolic link. A missing image gives an error wrapping ErrNotCached.
 func (c *Cache) Remove(ctx context.Context, k Key) error {
-	if err := k.Validate(); err != nil {
+	if err := c.check(k); err != nil {
 		return err
 	}
 	// Check before Lock, which would otherwise create a missing directory.

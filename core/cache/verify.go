@@ -19,7 +19,8 @@ const verifyBuffer = 1 << 20
 type Progress func(done, total int64)
 
 // Verify re-hashes every asset of an image against the digest recorded when
-// it was pulled and checks the converted raw disk's presence, size and source.
+// it was pulled, and the converted raw disk against the SHA-256 recorded
+// when it was converted, and checks the raw disk's source.
 // Each problem found is a sentence such as "disk.qcow2: sha256 mismatch
 // (expected …, got …)" or "vmlinuz: missing"; no problems means the image is
 // intact. err is for what stops the check itself: an invalid key, an image
@@ -32,7 +33,7 @@ func (c *Cache) Verify(ctx context.Context, k Key) (problems []string, err error
 // VerifyWithProgress is Verify reporting the bytes hashed to progress, which
 // may be nil.
 func (c *Cache) VerifyWithProgress(ctx context.Context, k Key, progress Progress) (problems []string, err error) {
-	if err := k.Validate(); err != nil {
+	if err := c.check(k); err != nil {
 		return nil, err
 	}
 	m, err := c.readMeta(k)
@@ -70,6 +71,11 @@ func (c *Cache) VerifyWithProgress(ctx context.Context, k Key, progress Progress
 		jobs = append(jobs, job{a, fi})
 		total += fi.Size()
 	}
+	if r := m.DiskRaw; r != nil && !r.Digest.IsZero() {
+		if fi, err := os.Lstat(filepath.Join(dir, r.File)); err == nil && fi.Mode().IsRegular() {
+			total += fi.Size()
+		}
+	}
 
 	var done int64
 	for _, j := range jobs {
@@ -106,13 +112,46 @@ func (c *Cache) VerifyWithProgress(ctx context.Context, k Key, progress Progress
 			problems = append(problems, r.File+": not a regular file")
 		case r.Size > 0 && fi.Size() != r.Size:
 			problems = append(problems, fmt.Sprintf("%s: size %d bytes, expected %d", r.File, fi.Size(), r.Size))
+		case r.Digest.IsZero():
+			problems = append(problems, r.File+": no digest recorded (converted by an older version), cannot verify")
+		default:
+			if p, err := verifyRaw(ctx, filepath.Join(dir, r.File), r, func(n int64) {
+				done += n
+				if progress != nil {
+					progress(done, total)
+				}
+			}); err != nil {
+				return nil, fmt.Errorf("verify %s: %w", k, err)
+			} else if p != "" {
+				problems = append(problems, p)
+			}
 		}
 		if d := m.Asset(RoleDisk); d != nil && r.SourceDigest != d.Digest {
-			problems = append(problems, fmt.Sprintf("%s: converted from another disk (%s), not %s; convert again",
+			problems = append(problems, fmt.Sprintf("%s: converted from another disk (%s), not %s",
 				r.File, r.SourceDigest, d.Digest))
 		}
 	}
 	return problems, nil
+}
+
+// verifyRaw hashes the raw disk at path against r.Digest and returns the
+// problem found, or "". err is for ctx ending.
+func verifyRaw(ctx context.Context, path string, r *RawMeta, step func(int64)) (string, error) {
+	h, err := r.Digest.NewHash()
+	if err != nil {
+		return fmt.Sprintf("%s: %v", r.File, err), nil
+	}
+	err = hashFile(ctx, path, h, step)
+	if ctx.Err() != nil {
+		return "", context.Cause(ctx)
+	}
+	if err != nil {
+		return fmt.Sprintf("%s: cannot read: %v", r.File, err), nil
+	}
+	if sum := h.Sum(nil); !r.Digest.Matches(sum) {
+		return fmt.Sprintf("%s: %s mismatch (expected %s, got %x)", r.File, r.Digest.Algorithm, r.Digest.Hex, sum), nil
+	}
+	return "", nil
 }
 
 // hashFile streams path into h, calling step with the bytes of each chunk

@@ -63,12 +63,34 @@ func TestVerify(t *testing.T) {
 			name: "stale raw disk",
 			damage: func(t *testing.T, c *Cache, m *Meta) {
 				os.WriteFile(filepath.Join(c.Dir(k), "disk.raw"), []byte("raw"), 0o644)
-				m.DiskRaw = &RawMeta{File: "disk.raw", SourceDigest: sha([]byte("older disk")), Size: 3, ConvertedAt: t0}
+				m.DiskRaw = &RawMeta{File: "disk.raw", Digest: sha([]byte("raw")), SourceDigest: sha([]byte("older disk")), Size: 3, ConvertedAt: t0}
 				if err := c.WriteMeta(m); err != nil {
 					t.Fatal(err)
 				}
 			},
 			want: []string{"disk.raw: converted from another disk"},
+		},
+		{
+			name: "raw disk changed in place",
+			damage: func(t *testing.T, c *Cache, m *Meta) {
+				os.WriteFile(filepath.Join(c.Dir(k), "disk.raw"), []byte("RAW"), 0o644)
+				m.DiskRaw = &RawMeta{File: "disk.raw", Digest: sha([]byte("raw")), SourceDigest: m.Asset(RoleDisk).Digest, Size: 3, ConvertedAt: t0}
+				if err := c.WriteMeta(m); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want: []string{"disk.raw: sha256 mismatch (expected " + sha([]byte("raw")).Hex + ", got "},
+		},
+		{
+			name: "raw disk without a digest",
+			damage: func(t *testing.T, c *Cache, m *Meta) {
+				os.WriteFile(filepath.Join(c.Dir(k), "disk.raw"), []byte("raw"), 0o644)
+				m.DiskRaw = &RawMeta{File: "disk.raw", SourceDigest: m.Asset(RoleDisk).Digest, Size: 3, ConvertedAt: t0}
+				if err := c.WriteMeta(m); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want: []string{"disk.raw: no digest recorded"},
 		},
 		{
 			name: "missing raw disk",

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"vmimages/core/version"
 )
 
 //go:embed default.toml
@@ -328,7 +329,7 @@ func (d *Distro) newest(ok func(*Version) bool) *Version {
 		switch {
 		case best == nil:
 			best = v
-		case isNumericVersion(v.Version) && (!isNumericVersion(best.Version) || CompareVersions(v.Version, best.Version) > 0):
+		case isNumericVersion(v.Version) && (!isNumericVersion(best.Version) || version.Compare(v.Version, best.Version) > 0):
 			best = v
 		}
 	}

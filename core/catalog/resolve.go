@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"vmimages/core/manifest"
+	"vmimages/core/version"
 )
 
 // ErrNoBuild: the upstream directory holds no file or build that the
@@ -285,7 +286,7 @@ func pickNewest(re *regexp.Regexp, names []string) (best []string, groups []stri
 
 func compareGroups(a, b []string) int {
 	for i := range a {
-		if c := CompareVersions(a[i], b[i]); c != 0 {
+		if c := version.Compare(a[i], b[i]); c != 0 {
 			return c
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/adrg/xdg"
 
+	"vmimages/core/localfs"
 	"vmimages/core/units"
 )
 
@@ -115,7 +116,7 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Save writes the settings atomically (temporary file, then rename).
+// Save writes the settings atomically and durably (localfs.WriteFile).
 func (c Config) Save(path string) error {
 	if err := c.Validate(); err != nil {
 		return err
@@ -128,19 +129,7 @@ func (c Config) Save(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("saving settings: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".config-*.toml")
-	if err != nil {
-		return fmt.Errorf("saving settings: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		return fmt.Errorf("saving settings: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("saving settings: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := localfs.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("saving settings: %w", err)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 
 	"vmimages/core/catalog"
 	"vmimages/core/trust"
+	"vmimages/core/version"
 )
 
 // Changes is what ApplyChanges did to a catalog, one line per release, in
@@ -99,7 +100,7 @@ func applyOne(d *catalog.Distro, f Found, ch *Changes) {
 	model := newest(d)
 	supported := f.Supported != nil && *f.Supported
 	name := describe(d.ID, f.Version, codename)
-	if !supported && catalog.CompareVersions(f.Version, model.Version) < 0 {
+	if !supported && version.Compare(f.Version, model.Version) < 0 {
 		// Old releases are not news; most are out of support.
 		return
 	}
@@ -127,7 +128,7 @@ func applyOne(d *catalog.Distro, f Found, ch *Changes) {
 	// Keep the versions in ascending order, the way the catalog lists them.
 	i := len(d.Versions)
 	for j, old := range d.Versions {
-		if isNumeric(old.Version) && catalog.CompareVersions(old.Version, v.Version) > 0 {
+		if isNumeric(old.Version) && version.Compare(old.Version, v.Version) > 0 {
 			i = j
 			break
 		}
@@ -161,7 +162,7 @@ func findVersion(d *catalog.Distro, version string) *catalog.Version {
 func newest(d *catalog.Distro) *catalog.Version {
 	var best *catalog.Version
 	for _, v := range d.Versions {
-		if best == nil || isNumeric(v.Version) && (!isNumeric(best.Version) || catalog.CompareVersions(v.Version, best.Version) > 0) {
+		if best == nil || isNumeric(v.Version) && (!isNumeric(best.Version) || version.Compare(v.Version, best.Version) > 0) {
 			best = v
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"vmimages/core/catalog"
+	"vmimages/core/version"
 )
 
 // FedoraRelease is one Cloud Base Generic qcow2 image listed in Fedora's
@@ -80,7 +81,7 @@ func ParseFedoraReleases(b []byte) ([]FedoraRelease, error) {
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
-		if c := catalog.CompareVersions(a.Version, b.Version); c != 0 {
+		if c := version.Compare(a.Version, b.Version); c != 0 {
 			return c < 0
 		}
 		if a.Arch != b.Arch {
@@ -88,7 +89,7 @@ func ParseFedoraReleases(b []byte) ([]FedoraRelease, error) {
 		}
 		// Several images of one (version, arch) keep an order that
 		// depends on the input only.
-		if c := catalog.CompareVersions(a.Build, b.Build); c != 0 {
+		if c := version.Compare(a.Build, b.Build); c != 0 {
 			return c > 0
 		}
 		return a.Link < b.Link

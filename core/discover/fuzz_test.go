@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"vmimages/core/catalog"
 	"vmimages/core/discover"
+	vers "vmimages/core/version"
 )
 
 // relativeRe is what a path from a products file may look like: segments
@@ -50,7 +50,7 @@ func FuzzParseUbuntuProducts(f *testing.F) {
 					t.Errorf("disk path %q leaves the mirror", p.Disk.Path)
 				}
 			}
-			if i > 0 && catalog.CompareVersions(ps[i-1].Version, p.Version) > 0 {
+			if i > 0 && vers.Compare(ps[i-1].Version, p.Version) > 0 {
 				t.Errorf("products out of order: %q before %q", ps[i-1].Version, p.Version)
 			}
 		}
@@ -77,7 +77,7 @@ func FuzzParseFedoraReleases(f *testing.F) {
 			if r.Arch == "" || r.Size < -1 {
 				t.Errorf("release %+v", r)
 			}
-			if i > 0 && catalog.CompareVersions(rels[i-1].Version, r.Version) > 0 {
+			if i > 0 && vers.Compare(rels[i-1].Version, r.Version) > 0 {
 				t.Errorf("releases out of order: %q before %q", rels[i-1].Version, r.Version)
 			}
 		}

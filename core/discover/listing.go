@@ -4,7 +4,7 @@ import (
 	"regexp"
 	"slices"
 
-	"vmimages/core/catalog"
+	"vmimages/core/version"
 )
 
 // Patterns for the release directories in the distributions' base listings.
@@ -22,7 +22,7 @@ var (
 // directory listing (as catalog.ParseListing gives them) that pattern
 // matches in full: the first capture group, or the whole name when pattern
 // has none. They come back once each, oldest first by
-// catalog.CompareVersions. An empty capture is ignored.
+// version.Compare. An empty capture is ignored.
 func VersionsFromListing(names []string, pattern *regexp.Regexp) []string {
 	// The match must cover the whole name: "v3.24/" but not "xv3.24/" or
 	// "v3.24/old/". Wrapping keeps the group numbers; a pattern that
@@ -51,6 +51,6 @@ func VersionsFromListing(names []string, pattern *regexp.Regexp) []string {
 		seen[v] = true
 		out = append(out, v)
 	}
-	slices.SortFunc(out, catalog.CompareVersions)
+	slices.SortFunc(out, version.Compare)
 	return out
 }

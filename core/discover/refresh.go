@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"vmimages/core/catalog"
+	"vmimages/core/version"
 )
 
 // Where Fedora publishes, when no mirror is set.
@@ -163,7 +164,7 @@ func ubuntuFound(products []UbuntuProduct, d *catalog.Distro) []Found {
 		if !slices.Contains(fd.Arches, p.Arch) {
 			fd.Arches = append(fd.Arches, p.Arch)
 		}
-		if catalog.CompareVersions(p.Serial, fd.LatestBuild) > 0 {
+		if version.Compare(p.Serial, fd.LatestBuild) > 0 {
 			fd.LatestBuild = p.Serial
 		}
 	}
@@ -206,7 +207,7 @@ func refreshFedora(ctx context.Context, o *Options, f catalog.Fetcher, d *catalo
 		if !slices.Contains(fd.Arches, r.Arch) {
 			fd.Arches = append(fd.Arches, r.Arch)
 		}
-		if catalog.CompareVersions(r.Build, fd.LatestBuild) > 0 {
+		if version.Compare(r.Build, fd.LatestBuild) > 0 {
 			fd.LatestBuild = r.Build
 		}
 	}

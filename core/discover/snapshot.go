@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+	"vmimages/core/localfs"
 )
 
 // MaxSnapshotSize caps a snapshot file read by LoadSnapshot.
@@ -39,10 +40,9 @@ type Found struct {
 	LatestBuild string `json:"latest_build,omitempty"`
 }
 
-// Save writes the snapshot to path as JSON. The file is written under a
-// temporary name in the same directory and renamed over path, so a reader
-// never sees half of it. The directory is created if needed.
-func (s *Snapshot) Save(path string) (err error) {
+// Save writes the snapshot to path as JSON, atomically and durably
+// (localfs.WriteFile), so a reader never sees half of it. The directory is created if needed.
+func (s *Snapshot) Save(path string) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding snapshot: %w", err)
@@ -51,29 +51,7 @@ func (s *Snapshot) Save(path string) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("saving snapshot: %w", err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("saving snapshot: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("saving snapshot to %s: %w", f.Name(), err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("saving snapshot to %s: %w", f.Name(), err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("saving snapshot to %s: %w", f.Name(), err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("saving snapshot to %s: %w", f.Name(), err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
+	if err := localfs.WriteFile(path, append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("saving snapshot: %w", err)
 	}
 	return nil

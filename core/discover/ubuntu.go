@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"vmimages/core/catalog"
+	"vmimages/core/version"
 )
 
 // UbuntuProduct is one server image product of Ubuntu's released download
@@ -23,7 +24,7 @@ type UbuntuProduct struct {
 	Supported bool
 	EOL       string // support_eol, YYYY-MM-DD; "" when not given
 	// Serial is the newest build serial that has a disk image, by
-	// catalog.CompareVersions ("20260720", "20260720.1").
+	// version.Compare ("20260720", "20260720.1").
 	Serial string
 	// Disk is that serial's disk1.img item.
 	Disk UbuntuItem
@@ -172,7 +173,7 @@ func ParseUbuntuProducts(b []byte) ([]UbuntuProduct, error) {
 		return nil, firstErr
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if c := catalog.CompareVersions(out[i].Version, out[j].Version); c != 0 {
+		if c := version.Compare(out[i].Version, out[j].Version); c != 0 {
 			return c < 0
 		}
 		if out[i].Arch != out[j].Arch {
@@ -181,7 +182,7 @@ func ParseUbuntuProducts(b []byte) ([]UbuntuProduct, error) {
 		// Two spellings of one arch (amd64, x86_64) may both be keys; keep
 		// the order a function of the input, not of map iteration.
 		a, b := out[i], out[j]
-		if c := catalog.CompareVersions(a.Serial, b.Serial); c != 0 {
+		if c := version.Compare(a.Serial, b.Serial); c != 0 {
 			return c > 0
 		}
 		return fmt.Sprint(a) < fmt.Sprint(b)
@@ -221,7 +222,7 @@ func (p *ubuntuProduct) toProduct(keyVersion, keyArch string) (UbuntuProduct, bo
 			serials = append(serials, s)
 		}
 	}
-	slices.SortFunc(serials, func(a, b string) int { return -catalog.CompareVersions(a, b) })
+	slices.SortFunc(serials, func(a, b string) int { return -compareVersions(a, b) })
 	for _, s := range serials {
 		it, ok := p.Versions[s].Items[ubuntuDiskItem]
 		if !ok || !relativePath(it.Path) {
@@ -233,3 +234,7 @@ func (p *ubuntuProduct) toProduct(keyVersion, keyArch string) (UbuntuProduct, bo
 	}
 	return UbuntuProduct{}, false
 }
+
+// compareVersions is version.Compare, for functions where a variable named
+// version hides the package.
+var compareVersions = version.Compare

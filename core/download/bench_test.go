@@ -68,7 +68,7 @@ func TestBenchFetchVsCurl(t *testing.T) {
 		resetPeakRSS()
 		cpu0 = selfCPU()
 		start = time.Now()
-		if _, err := c.Fetch(context.Background(), Request{URL: url, Dest: dest, Digest: digest, Size: size}, nil); err != nil {
+		if _, err := c.Fetch(context.Background(), Request{URL: url, Dest: dest, Part: partOf(dest), Digest: digest, Size: size}, nil); err != nil {
 			t.Fatal(err)
 		}
 		fetches = append(fetches, time.Since(start))

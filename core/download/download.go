@@ -60,10 +60,13 @@ type Options struct {
 type Request struct {
 	// URL is the file's http or https address.
 	URL string
-	// Dest is the final path. While the transfer runs, bytes go to
-	// filepath.Join(filepath.Dir(Dest), ".partial", filepath.Base(Dest)+".part")
-	// with a ".part.json" sidecar beside it.
+	// Dest is where the verified file is put, by rename from Part.
 	Dest string
+	// Part is where the bytes go while the transfer runs, with a sidecar
+	// at Part + ".json" that says what they are, so a later Fetch may resume
+	// them. It must be on Dest's file system. The caller (the cache) names
+	// both; this package derives no path.
+	Part string
 	// Digest is the expected digest; it must be a strong one (SHA-256 or
 	// SHA-512).
 	Digest manifest.Digest

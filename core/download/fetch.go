@@ -76,6 +76,9 @@ func (c *Client) Fetch(ctx context.Context, req Request, progress func(Progress)
 		return Result{}, fmt.Errorf("download %s: %w", req.URL, err)
 	}
 	req.Dest = key
+	if req.Part, err = filepath.Abs(req.Part); err != nil {
+		return Result{}, fmt.Errorf("download %s: %w", req.URL, err)
+	}
 
 	var f *flight
 	var sub int
@@ -155,6 +158,9 @@ func (r Request) validate() error {
 	}
 	if r.Dest == "" {
 		return fmt.Errorf("download %s: no destination path", r.URL)
+	}
+	if r.Part == "" || filepath.Clean(r.Part) == filepath.Clean(r.Dest) {
+		return fmt.Errorf("download %s: no part file path apart from the destination", r.URL)
 	}
 	if r.Digest.IsZero() {
 		return fmt.Errorf("download %s: %w", r.URL, ErrDigestRequired)

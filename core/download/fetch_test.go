@@ -99,7 +99,7 @@ func TestFetchFresh(t *testing.T) {
 	c := testClient(Options{UserAgent: "vmimages/9.9"})
 	dest := filepath.Join(t.TempDir(), "disk.qcow2")
 	var pl progressLog
-	res, err := c.Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: testSize}, pl.add)
+	res, err := c.Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: testSize}, pl.add)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestFetchSha512(t *testing.T) {
 		t.Fatal(err)
 	}
 	dest := filepath.Join(t.TempDir(), "vmlinuz")
-	if _, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: d, Size: -1}, nil); err != nil {
+	if _, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: d, Size: -1}, nil); err != nil {
 		t.Fatal(err)
 	}
 	assertFile(t, dest, body)
@@ -143,12 +143,14 @@ func TestFetchRejectsBadRequests(t *testing.T) {
 		req  Request
 		want error
 	}{
-		{"zero digest", Request{URL: srv.url(), Dest: dest}, ErrDigestRequired},
-		{"sha1", Request{URL: srv.url(), Dest: dest, Digest: manifest.Digest{Algorithm: manifest.SHA1, Hex: strings.Repeat("a", 40)}}, manifest.ErrWeakDigest},
-		{"md5", Request{URL: srv.url(), Dest: dest, Digest: manifest.Digest{Algorithm: manifest.MD5, Hex: strings.Repeat("a", 32)}}, manifest.ErrWeakDigest},
-		{"short hex", Request{URL: srv.url(), Dest: dest, Digest: manifest.Digest{Algorithm: manifest.SHA256, Hex: "abc"}}, manifest.ErrMalformed},
-		{"ftp", Request{URL: "ftp://example.org/x", Dest: dest, Digest: good}, nil},
+		{"zero digest", Request{URL: srv.url(), Dest: dest, Part: partOf(dest)}, ErrDigestRequired},
+		{"sha1", Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: manifest.Digest{Algorithm: manifest.SHA1, Hex: strings.Repeat("a", 40)}}, manifest.ErrWeakDigest},
+		{"md5", Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: manifest.Digest{Algorithm: manifest.MD5, Hex: strings.Repeat("a", 32)}}, manifest.ErrWeakDigest},
+		{"short hex", Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: manifest.Digest{Algorithm: manifest.SHA256, Hex: "abc"}}, manifest.ErrMalformed},
+		{"ftp", Request{URL: "ftp://example.org/x", Dest: dest, Part: partOf(dest), Digest: good}, nil},
 		{"no dest", Request{URL: srv.url(), Digest: good}, nil},
+		{"no part", Request{URL: srv.url(), Dest: dest, Digest: good}, nil},
+		{"part is dest", Request{URL: srv.url(), Dest: dest, Part: dest, Digest: good}, nil},
 	}
 	c := testClient(Options{})
 	for _, tt := range tests {
@@ -197,7 +199,7 @@ func TestFetchResumeAfterDrop(t *testing.T) {
 			}
 			dest := filepath.Join(t.TempDir(), "disk.qcow2")
 			var pl progressLog
-			res, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: tt.size}, pl.add)
+			res, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: tt.size}, pl.add)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -289,7 +291,7 @@ func TestFetchExistingPart(t *testing.T) {
 			if digest.IsZero() {
 				digest = sha256Of(body)
 			}
-			res, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: digest, Size: tt.size}, nil)
+			res, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: digest, Size: tt.size}, nil)
 			log := srv.log()
 			if len(log) != tt.wantGets {
 				t.Fatalf("server saw %d GETs %+v, want %d", len(log), log, tt.wantGets)
@@ -358,7 +360,7 @@ func TestFetchNeverSplices(t *testing.T) {
 				srv.faults = []fault{{dropAfter: half}}
 				tt.setup(srv)
 				dest := filepath.Join(t.TempDir(), "disk.qcow2")
-				_, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: tt.digest, Size: size}, nil)
+				_, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: tt.digest, Size: size}, nil)
 				log := srv.log()
 				if len(log) < 2 || (log[1].rangeHdr != "") != tt.wantRanged {
 					t.Errorf("GETs %+v: want a second GET, ranged %v", log, tt.wantRanged)
@@ -401,7 +403,7 @@ func TestFetchDigestMismatchKeepsEarlierCopy(t *testing.T) {
 	if err := os.WriteFile(dest, good, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: sha256Of(want), Size: testSize}, nil)
+	_, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(want), Size: testSize}, nil)
 	var de *DigestError
 	if !errors.As(err, &de) || !errors.Is(err, ErrDigestMismatch) {
 		t.Fatalf("err %v, want a DigestError", err)
@@ -440,7 +442,7 @@ func TestFetchCached(t *testing.T) {
 			if err := os.WriteFile(dest, tt.existing, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			res, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: tt.size}, nil)
+			res, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: tt.size}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -463,7 +465,7 @@ func TestFetchStallIsRetried(t *testing.T) {
 	c := testClient(Options{StallTimeout: 200 * time.Millisecond})
 	var pl progressLog
 	start := time.Now()
-	res, err := c.Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: testSize}, pl.add)
+	res, err := c.Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: testSize}, pl.add)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -512,7 +514,7 @@ func TestFetchHTTPStatus(t *testing.T) {
 			dest := filepath.Join(t.TempDir(), "disk.qcow2")
 			c := testClient(Options{Retries: 3})
 			start := time.Now()
-			_, err := c.Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: int64(len(body))}, nil)
+			_, err := c.Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: int64(len(body))}, nil)
 			gets, heads, _ := srv.counts()
 			if gets != tt.wantGets || heads != 0 {
 				t.Errorf("server saw %d GETs %d HEADs, want %d and 0", gets, heads, tt.wantGets)
@@ -546,7 +548,7 @@ func TestFetchSharesOneTransferPerDest(t *testing.T) {
 	srv.onGet = func(int) { <-release }
 	c := testClient(Options{})
 	dest := filepath.Join(t.TempDir(), "disk.qcow2")
-	req := Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: testSize}
+	req := Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: testSize}
 	ctx := testContext(t)
 
 	const n = 5
@@ -632,7 +634,7 @@ func TestFetchParallelLimit(t *testing.T) {
 			for i := range 3 {
 				wg.Go(func() {
 					dest := filepath.Join(dir, "disk"+strconv.Itoa(i))
-					if _, err := c.Fetch(ctx, Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: -1}, nil); err != nil {
+					if _, err := c.Fetch(ctx, Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: -1}, nil); err != nil {
 						t.Error(err)
 					}
 				})
@@ -664,7 +666,7 @@ func TestSetParallelAtRunTime(t *testing.T) {
 	ctx := testContext(t)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if _, err := c.Fetch(ctx, Request{URL: srv.url(), Dest: filepath.Join(dir, "a"), Digest: sha256Of(body), Size: -1}, nil); err != nil {
+		if _, err := c.Fetch(ctx, Request{URL: srv.url(), Dest: filepath.Join(dir, "a"), Part: partOf(filepath.Join(dir, "a")), Digest: sha256Of(body), Size: -1}, nil); err != nil {
 			t.Error(err)
 		}
 	})
@@ -673,7 +675,7 @@ func TestSetParallelAtRunTime(t *testing.T) {
 	var once sync.Once
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.Fetch(ctx, Request{URL: srv.url(), Dest: filepath.Join(dir, "b"), Digest: sha256Of(body), Size: -1}, func(p Progress) {
+		_, err := c.Fetch(ctx, Request{URL: srv.url(), Dest: filepath.Join(dir, "b"), Part: partOf(filepath.Join(dir, "b")), Digest: sha256Of(body), Size: -1}, func(p Progress) {
 			if p.Phase == PhaseWaiting {
 				once.Do(func() { close(waiting) })
 			}
@@ -716,7 +718,7 @@ func TestFetchRateLimit(t *testing.T) {
 			tt.set(c)
 			dest := filepath.Join(t.TempDir(), "disk")
 			start := time.Now()
-			if _, err := c.Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: int64(size)}, nil); err != nil {
+			if _, err := c.Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: int64(size)}, nil); err != nil {
 				t.Fatal(err)
 			}
 			if d := time.Since(start); d < minTime*8/10 {
@@ -754,7 +756,7 @@ func TestFetchInsufficientSpace(t *testing.T) {
 			}
 			var asked string
 			c := testClient(Options{FreeSpace: func(dir string) (int64, error) { asked = dir; return tt.free, nil }})
-			_, err := c.Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: tt.size, ExtraSpace: tt.extra}, nil)
+			_, err := c.Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: tt.size, ExtraSpace: tt.extra}, nil)
 			gets, _, sent := srv.counts()
 			if gets != tt.wantGets {
 				t.Errorf("server saw %d GETs, want %d", gets, tt.wantGets)
@@ -795,7 +797,7 @@ func TestFetchCancelKeepsPartForResume(t *testing.T) {
 	srv.faults = []fault{{stallAfter: half, stallFor: time.Minute, gate: gate}}
 	dest := filepath.Join(t.TempDir(), "disk.qcow2")
 	c := testClient(Options{})
-	req := Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: testSize}
+	req := Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: testSize}
 
 	ctx, cancel := context.WithCancel(testContext(t))
 	var cancelled time.Time
@@ -842,7 +844,7 @@ func TestFetchCancelOneOfTwoCallers(t *testing.T) {
 	srv.onGet = func(int) { <-release }
 	c := testClient(Options{})
 	dest := filepath.Join(t.TempDir(), "disk.qcow2")
-	req := Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: testSize}
+	req := Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: testSize}
 
 	ctx1, cancel1 := context.WithCancel(testContext(t))
 	first := make(chan error, 1)
@@ -978,7 +980,7 @@ func TestFetchHeadFailureIsRetried(t *testing.T) {
 	srv.dropHeads = 1
 	dest := filepath.Join(t.TempDir(), "disk.qcow2")
 	writePart(t, dest, body[:half], &sidecar{URL: srv.url(), Validator: `"v1"`, Size: testSize, Digest: sha256Of(body)})
-	res, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Digest: sha256Of(body), Size: testSize}, nil)
+	res, err := testClient(Options{}).Fetch(testContext(t), Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: testSize}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1031,4 +1033,16 @@ func TestFetchSmallRetryNotice(t *testing.T) {
 	if len(causes) != 2 || !strings.Contains(causes[0], "503") || !strings.Contains(causes[1], "502") {
 		t.Errorf("retry notices = %q, want the 503 then the 502", causes)
 	}
+}
+
+// partOf is where these tests keep a transfer in flight for dest, in the
+// layout the cache uses: dest's folder's .partial/<name>.part.
+func partOf(dest string) string {
+	return filepath.Join(filepath.Dir(dest), ".partial", filepath.Base(dest)+".part")
+}
+
+// partPaths returns partOf(dest) and its sidecar.
+func partPaths(dest string) (part, side string) {
+	part = partOf(dest)
+	return part, part + ".json"
 }

@@ -71,7 +71,7 @@ type job struct {
 
 func newJob(c *Client, req Request, emit func(Progress)) *job {
 	j := &job{c: c, req: req, emitFn: emit, lastPhase: -1}
-	j.part, j.side = partPaths(req.Dest)
+	j.part, j.side = req.Part, req.Part+".json"
 	j.size.Store(req.Size)
 	return j
 }

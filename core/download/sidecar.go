@@ -6,21 +6,12 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
+	"vmimages/core/localfs"
 	"vmimages/core/manifest"
 )
-
-// partialDir is the directory, beside Dest, that holds transfers in flight.
-const partialDir = ".partial"
-
-// partPaths returns the part file and its sidecar for dest.
-func partPaths(dest string) (part, side string) {
-	part = filepath.Join(filepath.Dir(dest), partialDir, filepath.Base(dest)+".part")
-	return part, part + ".json"
-}
 
 // sidecar records what a part file holds, so a later run may resume it only
 // when that is safe.
@@ -46,17 +37,13 @@ func readSidecar(path string) (sidecar, bool) {
 	return s, true
 }
 
-// writeSidecar replaces path atomically.
+// writeSidecar replaces path atomically and durably.
 func writeSidecar(path string, s sidecar) error {
 	b, err := json.Marshal(s)
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return localfs.WriteFile(path, b, 0o644)
 }
 
 // removePart deletes a part file and its sidecar; missing files are fine.

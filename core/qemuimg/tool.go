@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -81,6 +80,7 @@ func (t Tool) runTo(ctx context.Context, w io.Writer, args ...string) ([]byte, e
 		cmd.Stdout = io.MultiWriter(&stdout, w)
 	}
 	cmd.WaitDelay = waitDelay
+	dieWithParent(cmd)
 	err = cmd.Run()
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("qemu-img %s: %w", args[0], context.Cause(ctx))
@@ -136,10 +136,12 @@ func CheckConvertible(info Info) error {
 
 // ConvertToRaw converts src to a raw disk at dst. It inspects src first and
 // refuses it unless CheckConvertible accepts it; it then runs
-// `qemu-img convert -f <format> -O raw src dst.tmp-<pid>`, which writes a
-// sparse file, syncs it and renames it to dst. On failure or when ctx ends,
-// qemu-img is killed and the temporary file removed; an existing dst is left
-// as it was.
+// `qemu-img convert -f <format> -O raw src dst`, which writes a sparse file,
+// and syncs dst. dst is meant to be a temporary name the caller owns and
+// renames once it has checked the result (the cache's transactions do). On
+// failure or when ctx ends, qemu-img is killed and dst removed. qemu-img dies
+// with the calling process where the system allows it (Linux), so a killed
+// caller leaves no conversion running.
 func (t Tool) ConvertToRaw(ctx context.Context, src, dst string) error {
 	return t.ConvertToRawProgress(ctx, src, dst, nil)
 }
@@ -164,11 +166,7 @@ func (t Tool) ConvertToRawProgress(ctx context.Context, src, dst string, progres
 		return fmt.Errorf("convert %s to raw: %w", src, err)
 	}
 
-	tmp := TempName(absDst)
-	// A leftover from a crashed run of a process that had our pid.
-	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("convert %s to raw: %w", src, err)
-	}
+	tmp := absDst
 	defer func() {
 		if err != nil {
 			os.Remove(tmp)
@@ -189,17 +187,7 @@ func (t Tool) ConvertToRawProgress(ctx context.Context, src, dst string, progres
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("convert %s to raw: %w", src, context.Cause(ctx))
 	}
-	if err := os.Rename(tmp, absDst); err != nil {
-		return fmt.Errorf("convert %s to raw: %w", src, err)
-	}
 	return nil
-}
-
-// TempName is the temporary file ConvertToRaw writes before renaming it to
-// dst: dst + ".tmp-" + the process id. The cache recognises it to show a
-// conversion in progress.
-func TempName(dst string) string {
-	return dst + ".tmp-" + strconv.Itoa(os.Getpid())
 }
 
 // syncFile flushes a file qemu-img wrote, so that a crash after the rename

@@ -202,6 +202,13 @@ func (u *UI) Open(load func() (core.Options, error)) {
 
 func (u *UI) openWith(opts core.Options) {
 	m, err := core.Open(u.ctx, opts)
+	if err == nil {
+		// The window shows and manages the cache: make its folder now, so
+		// a folder that cannot be made is said at the start.
+		if err = m.Cache().Create(); err != nil {
+			m.Close()
+		}
+	}
 	if err != nil {
 		u.do(func() { u.startupFailed(err, false) })
 		return
