@@ -17,6 +17,15 @@ type catalogJSON struct {
 	// RefreshedAt is when the upstream refresh in use was taken; null for
 	// the embedded catalog alone.
 	RefreshedAt *time.Time `json:"refreshed_at"`
+	// Refresh says, after --refresh, what each distribution answered.
+	Refresh []refreshJSON `json:"refresh,omitempty"`
+}
+
+// refreshJSON is one distribution's answer to --refresh.
+type refreshJSON struct {
+	ID    string   `json:"id"`
+	Found []string `json:"found"`
+	Error string   `json:"error,omitempty"`
 }
 
 type distroJSON struct {
@@ -41,6 +50,9 @@ type versionJSON struct {
 	Arches    []string `json:"arches"`
 	Assets    []string `json:"assets"`
 	EOL       string   `json:"eol,omitempty"`
+	// Signature is the release's signature kind: releases of one distro
+	// may differ (AlmaLinux signs 8 and 9, not 10).
+	Signature string `json:"signature"`
 }
 
 func runCatalog(ctx context.Context, r *runner, pos []string) error {
@@ -51,9 +63,21 @@ func runCatalog(ctx context.Context, r *runner, pos []string) error {
 	if err != nil {
 		return err
 	}
+	var refreshed []refreshJSON
 	if r.o.refresh {
-		if err := r.refresh(ctx, m); err != nil {
+		res, err := r.refresh(ctx, m)
+		if err != nil {
 			return err
+		}
+		for _, d := range res.Distros {
+			rj := refreshJSON{ID: d.Distro, Found: d.Found}
+			if rj.Found == nil {
+				rj.Found = []string{}
+			}
+			if d.Err != nil {
+				rj.Error = d.Err.Error()
+			}
+			refreshed = append(refreshed, rj)
 		}
 	}
 	cat := m.Catalog()
@@ -65,7 +89,7 @@ func runCatalog(ctx context.Context, r *runner, pos []string) error {
 		}
 		distros = []*catalog.Distro{d}
 	}
-	var doc catalogJSON
+	doc := catalogJSON{Refresh: refreshed}
 	if src := m.CatalogSource(); !src.Refreshed.IsZero() {
 		doc.RefreshedAt = &src.Refreshed
 	}
@@ -78,7 +102,7 @@ func runCatalog(ctx context.Context, r *runner, pos []string) error {
 		for _, v := range d.Versions {
 			dj.Versions = append(dj.Versions, versionJSON{Version: v.Version, Codename: v.Codename,
 				Supported: v.Supported(time.Now()), Preview: v.Preview,
-				Arches: d.ArchList(v), Assets: d.AssetRoles(v), EOL: v.EOL})
+				Arches: d.ArchList(v), Assets: d.AssetRoles(v), EOL: v.EOL, Signature: d.SignatureFor(v).Kind})
 		}
 		doc.Distros = append(doc.Distros, dj)
 	}
@@ -99,7 +123,7 @@ func runCatalog(ctx context.Context, r *runner, pos []string) error {
 				ver += " (end of life)"
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, ver, dash(v.Codename),
-				strings.Join(v.Arches, ","), strings.Join(v.Assets, "+"), d.Boot, signedWord(d.Signature))
+				strings.Join(v.Arches, ","), strings.Join(v.Assets, "+"), d.Boot, signedWord(v.Signature))
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -114,18 +138,22 @@ func runCatalog(ctx context.Context, r *runner, pos []string) error {
 }
 
 // refresh asks upstream for releases and says what it found.
-func (r *runner) refresh(ctx context.Context, m *core.Manager) error {
+func (r *runner) refresh(ctx context.Context, m *core.Manager) (core.RefreshResult, error) {
 	r.infof("asking the distributions which releases exist …")
 	res, err := m.RefreshCatalog(ctx)
 	if err != nil {
-		return err
+		return res, err
 	}
-	for _, e := range res.Failed {
-		r.warnf("%v", e)
+	for _, d := range res.Distros {
+		if d.Err != nil {
+			r.warnf("%s: failed: %v", d.Distro, d.Err)
+			continue
+		}
+		r.infof("%s: upstream has %s", d.Distro, strings.Join(d.Found, ", "))
 	}
 	if res.Offline {
 		r.warnf("no distribution answered; using %s", res.Source)
-		return nil
+		return res, nil
 	}
 	for _, a := range res.Changes.Added {
 		r.infof("new: %s", a)
@@ -139,7 +167,7 @@ func (r *runner) refresh(ctx context.Context, m *core.Manager) error {
 	if len(res.Changes.Added) == 0 {
 		r.infof("no new releases upstream")
 	}
-	return nil
+	return res, nil
 }
 
 func signedWord(kind string) string {
@@ -170,6 +198,9 @@ type resolveJSON struct {
 	Boot      string        `json:"boot"`
 	Assets    []assetJSON   `json:"assets"`
 	Signature signatureJSON `json:"signature"`
+	// Archived: the release was found only in the distribution's archive.
+	Archived bool   `json:"archived,omitempty"`
+	Note     string `json:"note,omitempty"`
 }
 
 // assetJSON is a resolved asset with every key of the contract present,
@@ -208,7 +239,8 @@ func runResolve(ctx context.Context, r *runner, pos []string) error {
 			assets[i] = assetJSON{Asset: a, Format: a.Format}
 		}
 		return r.printJSON(resolveJSON{Distro: res.Distro, Version: res.Version, Codename: res.Codename,
-			Arch: res.Arch, Build: res.Build, Boot: res.Boot, Assets: assets, Signature: toSignatureJSON(res.SignatureInfo)})
+			Arch: res.Arch, Build: res.Build, Boot: res.Boot, Assets: assets, Signature: toSignatureJSON(res.SignatureInfo),
+			Archived: res.Archived, Note: res.Note})
 	}
 	w := r.env.Stdout
 	fmt.Fprintf(w, "%s %s", res.DistroName, res.Version)
@@ -224,6 +256,9 @@ func runResolve(ctx context.Context, r *runner, pos []string) error {
 		fmt.Fprintf(w, "  %-9s %s\n            %s  (%s%s)\n", a.Role, a.URL, a.Digest, size, formatSuffix(a.Format))
 	}
 	fmt.Fprintf(w, "signature: %s\n", describeSignature(res.SignatureInfo))
+	if res.Note != "" {
+		fmt.Fprintf(w, "note: %s\n", res.Note)
+	}
 	return nil
 }
 

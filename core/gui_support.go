@@ -50,7 +50,7 @@ func (m *Manager) Describe(d *catalog.Distro, v *catalog.Version) EntryInfo {
 	case sig.Kind == catalog.SigNone:
 		info.Signature = SigUnsigned
 		info.SignatureNote = "checksum over HTTPS; not signed upstream"
-	case m.keys.HasAny(sig.Keys):
+	case len(m.keys.AllowedFor(d.ID, sig.Keys)) > 0:
 		info.Signature = SigVerified
 		how := "signature file"
 		if sig.Kind == catalog.SigClearsigned {

@@ -18,7 +18,9 @@ func TestDescribe(t *testing.T) {
 		{"ubuntu", "24.04", []string{"disk", "kernel", "initramfs"}, []string{"initramfs"}, "qcow2", catalog.BootDirectKernel, SigVerified},
 		{"debian", "12", []string{"disk"}, nil, "qcow2", catalog.BootFirmware, SigUnsigned},
 		{"fedora", "43", []string{"disk"}, nil, "qcow2", catalog.BootFirmware, SigVerified},
-		{"arch", "rolling", []string{"disk"}, nil, "qcow2", catalog.BootFirmware, SigUnchecked},
+		{"arch", "rolling", []string{"disk"}, nil, "qcow2", catalog.BootFirmware, SigVerified},
+		{"almalinux", "9", []string{"disk"}, nil, "qcow2", catalog.BootFirmware, SigVerified},
+		{"almalinux", "10", []string{"disk"}, nil, "qcow2", catalog.BootFirmware, SigUnsigned},
 		{"opensuse", "tumbleweed", []string{"disk"}, nil, "qcow2", catalog.BootFirmware, ""},
 	} {
 		d, err := m.Catalog().Distro(tc.distro)

@@ -105,7 +105,7 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 		if err != nil {
 			return nil, fmt.Errorf("signing key for %s from settings: %w", k.Distro, err)
 		}
-		if keys, err = keys.With(b, k.Fingerprint); err != nil {
+		if keys, err = keys.With(k.Distro, b, k.Fingerprint); err != nil {
 			return nil, fmt.Errorf("signing key %s from settings: %w", k.File, err)
 		}
 	}

@@ -2,10 +2,12 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
 
+	"vmimages/core/catalog"
 	"vmimages/core/discover"
 )
 
@@ -47,8 +49,23 @@ func (m *Manager) loadRefresh() {
 	m.source = CatalogSource{Refreshed: s.Taken, Added: ch.Added}
 }
 
+// DistroRefresh is what a refresh heard from one distribution.
+type DistroRefresh struct {
+	// Distro is the catalog id, Name its name for people.
+	Distro, Name string
+	// Found lists the releases upstream, oldest first; empty when it failed.
+	Found []string
+	// Err is why the distribution could not be asked; nil when it answered.
+	// The catalog keeps what an earlier refresh found for it.
+	Err error
+}
+
 // RefreshResult is the outcome of RefreshCatalog.
 type RefreshResult struct {
+	// Distros has one entry per distribution a refresh can ask, in catalog
+	// order: what it found, or why it failed. One failure never stops the
+	// others.
+	Distros []DistroRefresh
 	Changes discover.Changes
 	// Failed lists the distributions that could not be asked, with why.
 	Failed []error
@@ -56,6 +73,34 @@ type RefreshResult struct {
 	// falls back to the last refresh, or to the embedded one.
 	Offline bool
 	Source  CatalogSource
+}
+
+// distroReports says per distribution what a refresh found or why it failed.
+func distroReports(cat *catalog.Catalog, s *discover.Snapshot, errs []error) []DistroRefresh {
+	failed := map[string]error{}
+	for _, err := range errs {
+		var se *discover.SourceError
+		if errors.As(err, &se) {
+			failed[se.Distro] = err
+		}
+	}
+	var out []DistroRefresh
+	for _, d := range cat.Distros {
+		if !discover.Covers(d.ID) {
+			continue
+		}
+		r := DistroRefresh{Distro: d.ID, Name: d.Name, Err: failed[d.ID]}
+		if s != nil {
+			for _, f := range s.Distros[d.ID] {
+				r.Found = append(r.Found, f.Version)
+			}
+		}
+		if r.Err == nil && len(r.Found) == 0 {
+			r.Err = discover.ErrNoReleases
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // RefreshCatalog asks the distributions which releases exist now, adds new
@@ -69,7 +114,7 @@ func (m *Manager) RefreshCatalog(ctx context.Context) (RefreshResult, error) {
 	}
 	path := filepath.Join(m.cache.Root(), refreshFile)
 	prev, _ := discover.LoadSnapshot(path) // nil when missing or damaged
-	res := RefreshResult{Failed: errs}
+	res := RefreshResult{Failed: errs, Distros: distroReports(m.Catalog(), s, errs)}
 	if s == nil || len(s.Distros) == 0 {
 		res.Offline = true
 		res.Source = m.CatalogSource()

@@ -44,8 +44,8 @@ func TestRefreshCatalogAddsReleasesAndFallsBack(t *testing.T) {
 		t.Fatalf("refresh: offline %v, failed %v", res.Offline, res.Failed)
 	}
 	joined := strings.Join(res.Changes.Added, "; ")
-	if !strings.Contains(joined, "ubuntu 26.10 (stonking)") {
-		t.Errorf("added = %q, want ubuntu 26.10 (stonking)", joined)
+	if !strings.Contains(joined, "fedora 45") {
+		t.Errorf("added = %q, want fedora 45", joined)
 	}
 	d, _ := m.Catalog().Distro("ubuntu")
 	if v, err := d.Version("stonking"); err != nil || v.Version != "26.10" {
@@ -59,8 +59,12 @@ func TestRefreshCatalogAddsReleasesAndFallsBack(t *testing.T) {
 		t.Fatal("the stored refresh was not loaded")
 	}
 	d2, _ := m2.Catalog().Distro("ubuntu")
-	if _, err := d2.Version("26.10"); err != nil {
-		t.Errorf("26.10 lost after restart: %v", err)
+	if v, err := d2.Version("26.10"); err != nil || v.EOL == "" {
+		t.Errorf("26.10's end of life from the refresh lost after restart: %v, %v", v, err)
+	}
+	f2, _ := m2.Catalog().Distro("fedora")
+	if _, err := f2.Version("45"); err != nil {
+		t.Errorf("fedora 45 lost after restart: %v", err)
 	}
 	res2, err := m2.RefreshCatalog(context.Background())
 	if err != nil {

@@ -131,10 +131,19 @@ func (m *Manager) checkSignatures(ctx context.Context, res *catalog.Resolved) (S
 	if sig.Kind == catalog.SigNone {
 		return SignatureInfo{Status: SigUnsigned, Note: "checksum over HTTPS; not signed upstream"}, all(SigUnsigned), nil
 	}
-	if !m.keys.HasAny(sig.Keys) {
+	// Only keys pinned for a distribution, or a user's key added for this
+	// very distro, may sign; an entry that names none is never verified.
+	named := sig.Keys
+	sig.Keys = m.keys.AllowedFor(res.Distro, sig.Keys)
+	res.Signature.Keys = sig.Keys
+	if len(sig.Keys) == 0 {
+		expected := "none named"
+		if len(named) > 0 {
+			expected = strings.Join(named, ", ")
+		}
 		return SignatureInfo{Status: SigUnchecked,
 			Note: fmt.Sprintf("%s signs its checksums, but no key for it is pinned (expected %s); checksum over HTTPS",
-				res.DistroName, strings.Join(sig.Keys, ", "))}, all(SigUnchecked), nil
+				res.DistroName, expected)}, all(SigUnchecked), nil
 	}
 	var info SignatureInfo
 	type checked struct {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -69,6 +70,12 @@ type Distro struct {
 	Note      string            `toml:"note" json:"note,omitempty"`
 	Arches    map[string]string `toml:"arches" json:"-"`
 	Signature Signature         `toml:"signature" json:"signature"`
+	// Archive is where the distribution moves releases past their end of
+	// life, as a URL relative to Base ("../../../archive/fedora/linux/
+	// releases/") or an absolute one. A relative archive follows a mirror
+	// that replaces Base. When a release's files are gone from Base,
+	// Resolve tries the archive and says so.
+	Archive string `toml:"archive" json:"archive,omitempty"`
 	Spec
 
 	Versions []*Version `toml:"versions" json:"-"`
@@ -114,6 +121,14 @@ type Step struct {
 	// Match is an anchored regular expression template; its named groups
 	// become variables. Values substituted into it are quoted.
 	Match string `toml:"match"`
+	// Order names the groups that decide which match is newest, compared
+	// in this order (version order); groups it leaves out follow in
+	// pattern order. Empty means pattern order.
+	Order []string `toml:"order"`
+	// Prefer ranks the values of a group, best first, for matches that tie
+	// on every group before it: {vendor = ["nocloud", "generic"]}. A value
+	// not listed ranks below every listed one.
+	Prefer map[string][]string `toml:"prefer"`
 }
 
 // AssetSpec describes one file of an image.
@@ -132,6 +147,9 @@ type Version struct {
 	Arches   []string `toml:"arches" json:"arches"`
 	// Keys overrides the distro's signing keys for this release.
 	Keys []string `toml:"keys" json:"-"`
+	// Signature overrides the distro's signature record for this release,
+	// for distributions that sign some releases and not others.
+	Signature *Signature `toml:"signature" json:"-"`
 	// Preview marks a release that "latest" never picks (not yet
 	// released, or found upstream without a word on its support).
 	Preview bool `toml:"preview" json:"preview,omitempty"`
@@ -439,9 +457,14 @@ func mergeVars(a, b map[string]string) map[string]string {
 	return out
 }
 
-// SignatureFor returns the signature record for a version, with its keys.
+// SignatureFor returns the signature record for a version, with its keys:
+// the version's own record when it has one, else the distro's; the
+// version's keys, when it names any, replace the record's.
 func (d *Distro) SignatureFor(v *Version) Signature {
 	s := d.Signature
+	if v != nil && v.Signature != nil {
+		s = *v.Signature
+	}
 	if v != nil && len(v.Keys) > 0 {
 		s.Keys = v.Keys
 	}
@@ -469,16 +492,13 @@ func (d *Distro) validate() error {
 	default:
 		return fmt.Errorf("%s: boot must be %q or %q", d.ID, BootFirmware, BootDirectKernel)
 	}
-	switch d.Signature.Kind {
-	case "":
-		d.Signature.Kind = SigNone
-	case SigNone, SigClearsigned:
-	case SigDetached:
-		if d.Signature.File == "" {
-			return fmt.Errorf("%s: a detached signature needs signature.file", d.ID)
+	if err := d.Signature.validate(); err != nil {
+		return fmt.Errorf("%s: %w", d.ID, err)
+	}
+	if d.Archive != "" {
+		if _, err := d.archiveBase(); err != nil {
+			return fmt.Errorf("%s: archive: %w", d.ID, err)
 		}
-	default:
-		return fmt.Errorf("%s: signature.kind must be detached, clearsigned or none", d.ID)
 	}
 	if len(d.Arches) == 0 {
 		return fmt.Errorf("%s: no arches", d.ID)
@@ -494,6 +514,16 @@ func (d *Distro) validate() error {
 	for _, v := range d.Versions {
 		if !idRe.MatchString(strings.ToLower(v.Version)) {
 			return fmt.Errorf("%s: bad version %q", d.ID, v.Version)
+		}
+		if v.Signature != nil {
+			if err := v.Signature.validate(); err != nil {
+				return fmt.Errorf("%s %s: %w", d.ID, v.Version, err)
+			}
+		}
+		// A signed release must name the keys that may sign it: an empty
+		// list would otherwise have to mean "any key in the ring".
+		if sig := d.SignatureFor(v); sig.Kind != SigNone && len(sig.Keys) == 0 {
+			return fmt.Errorf("%s %s: signature.kind is %s but no keys are named: list the fingerprints that sign it (signature.keys, or keys on the version)", d.ID, v.Version, sig.Kind)
 		}
 		for i, a := range v.Arches {
 			v.Arches[i] = NormalizeArch(a)
@@ -540,6 +570,38 @@ func (d *Distro) validate() error {
 		}
 	}
 	return nil
+}
+
+func (s *Signature) validate() error {
+	switch s.Kind {
+	case "":
+		s.Kind = SigNone
+	case SigNone, SigClearsigned:
+	case SigDetached:
+		if s.File == "" {
+			return fmt.Errorf("a detached signature needs signature.file")
+		}
+	default:
+		return fmt.Errorf("signature.kind must be detached, clearsigned or none")
+	}
+	return nil
+}
+
+// archiveBase resolves Archive against Base.
+func (d *Distro) archiveBase() (string, error) {
+	b, err := url.Parse(d.Base)
+	if err != nil {
+		return "", err
+	}
+	r, err := url.Parse(d.Archive)
+	if err != nil {
+		return "", err
+	}
+	out := b.ResolveReference(r).String()
+	if err := checkBase(out); err != nil {
+		return "", err
+	}
+	return withSlash(out), nil
 }
 
 func checkBase(base string) error {

@@ -91,7 +91,13 @@ func TestLoadSchemaErrors(t *testing.T) {
 		{"bad id", replace(`id = "example"`, `id = "Example Linux"`), "Example Linux"},
 		{"http base only", replace(`https://mirror.example.org/example/`, `ftp://mirror.example.org/`), "ftp://"},
 		{"bad boot", replace(`dir = `, "boot = \"pxe\"\ndir = "), "boot"},
-		{"detached signature without file", replace(`dir = `, "signature = { kind = \"detached\" }\ndir = "), "signature.file"},
+		{"detached signature without file", replace(`dir = `, "signature = { kind = \"detached\", keys = [\"D2EB44626FDDC30B513D5BB71A5D6C4C7DB87C81\"] }\ndir = "), "signature.file"},
+		{"detached signature without keys", replace(`dir = `, "signature = { kind = \"detached\", file = \"{checksums}.gpg\" }\ndir = "), "no keys are named"},
+		{"clearsigned without keys", replace(`dir = `, "signature = { kind = \"clearsigned\" }\ndir = "), "no keys are named"},
+		{"clearsigned, empty keys", replace(`dir = `, "signature = { kind = \"clearsigned\", keys = [] }\ndir = "), "no keys are named"},
+		{"one version without keys", replace(`versions = [{ version = "1" }]`, "signature = { kind = \"clearsigned\" }\nversions = [{ version = \"1\", keys = [\"D2EB44626FDDC30B513D5BB71A5D6C4C7DB87C81\"] }, { version = \"2\" }]"), "example 2"},
+		{"version signature without keys", replace(`{ version = "1" }`, `{ version = "1", signature = { kind = "clearsigned" } }`), "no keys are named"},
+		{"version signature kind", replace(`{ version = "1" }`, `{ version = "1", signature = { kind = "x509" } }`), "signature.kind"},
 		{"bad signature kind", replace(`dir = `, "signature = { kind = \"x509\" }\ndir = "), "signature.kind"},
 		{"arch not canonical", replace(`x86_64 = "amd64"`, `amd64 = "amd64"`), "x86_64"},
 		{"version arch without spelling", replace(`{ version = "1" }`, `{ version = "1", arches = ["s390x"] }`), "s390x"},
@@ -242,8 +248,8 @@ func TestLatest(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct{ id, want string }{
-		{"ubuntu", "26.04"}, {"debian", "13"}, {"fedora", "44"}, {"almalinux", "10"}, {"rocky", "10"},
-		{"centos-stream", "10"}, {"alpine", "3.23"}, {"arch", "rolling"}, {"opensuse", "16.0"},
+		{"ubuntu", "26.10"}, {"debian", "13"}, {"fedora", "44"}, {"almalinux", "10"}, {"rocky", "10"},
+		{"centos-stream", "10"}, {"alpine", "3.24"}, {"arch", "rolling"}, {"opensuse", "16.0"},
 	} {
 		d, err := shipped.Distro(tt.id)
 		if err != nil {
@@ -405,13 +411,13 @@ func TestEmbeddedPromises(t *testing.T) {
 		boot     string
 		arches   []string // when set, exactly these arches for every version
 	}{
-		{"ubuntu", []string{"22.04", "24.04", "25.10", "26.04"}, catalog.BootDirectKernel, nil},
+		{"ubuntu", []string{"22.04", "24.04", "25.10", "26.04", "26.10"}, catalog.BootDirectKernel, nil},
 		{"debian", []string{"12", "13"}, catalog.BootFirmware, nil},
 		{"fedora", []string{"42", "43", "44"}, catalog.BootFirmware, nil},
-		{"almalinux", []string{"9", "10"}, catalog.BootFirmware, nil},
-		{"rocky", []string{"9", "10"}, catalog.BootFirmware, nil},
+		{"almalinux", []string{"8", "9", "10"}, catalog.BootFirmware, nil},
+		{"rocky", []string{"8", "9", "10"}, catalog.BootFirmware, nil},
 		{"centos-stream", []string{"9", "10"}, catalog.BootFirmware, nil},
-		{"alpine", []string{"3.21", "3.22", "3.23"}, catalog.BootFirmware, nil},
+		{"alpine", []string{"3.21", "3.22", "3.23", "3.24"}, catalog.BootFirmware, nil},
 		{"arch", []string{"rolling"}, catalog.BootFirmware, []string{"x86_64"}},
 		{"opensuse", []string{"16.0", "tumbleweed"}, catalog.BootFirmware, nil},
 	}
@@ -452,6 +458,39 @@ func TestEmbeddedPromises(t *testing.T) {
 		if s := d.SignatureFor(d.Latest()); s.Kind == "" {
 			t.Errorf("%s: signature kind unset", p.id)
 		}
+	}
+	// Every signed release names the keys that may sign it.
+	for _, d := range c.Distros {
+		for _, v := range d.Versions {
+			if s := d.SignatureFor(v); s.Kind != catalog.SigNone && len(s.Keys) == 0 {
+				t.Errorf("%s %s is signed (%s) but names no keys", d.ID, v.Version, s.Kind)
+			}
+		}
+	}
+	// AlmaLinux signs CHECKSUM for 8 and 9 with each release's key; no
+	// source says 10 does.
+	alma, _ := c.Distro("almalinux")
+	for _, tc := range []struct {
+		version, kind string
+		keys          []string
+	}{
+		{"8", catalog.SigDetached, []string{"5E9B8F5617B5066CE92057C3488FCF7C3ABB34F8", "BC5EDDCADF502C077F1582882AE81E8ACED7258B"}},
+		{"9", catalog.SigDetached, []string{"BF18AC2876178908D6E71267D36CB86CB86B3716"}},
+		{"10", catalog.SigNone, nil},
+	} {
+		v, err := alma.Version(tc.version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := alma.SignatureFor(v)
+		if s.Kind != tc.kind || !slices.Equal(s.Keys, tc.keys) || (tc.kind == catalog.SigDetached && s.File != "{checksums}.asc") {
+			t.Errorf("almalinux %s signature = %+v, want %s by %v", tc.version, s, tc.kind, tc.keys)
+		}
+	}
+	arch, _ := c.Distro("arch")
+	if s := arch.SignatureFor(arch.Latest()); s.Kind != catalog.SigDetached || s.File != "{checksums}.sig" ||
+		!slices.Equal(s.Keys, []string{"1B9A16984A4E8CB448712D2AE0B78BF4326C6F8F"}) {
+		t.Errorf("arch signature = %+v", s)
 	}
 	// Fedora signs each release with its own key.
 	f, _ := c.Distro("fedora")

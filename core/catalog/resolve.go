@@ -1,11 +1,13 @@
 package catalog
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"vmimages/core/manifest"
@@ -41,6 +43,11 @@ type Resolved struct {
 	Boot       string    `json:"boot"`
 	Assets     []Asset   `json:"assets"`
 	Signature  Signature `json:"-"`
+	// Archived is true when the files came from the distribution's archive
+	// (Distro.Archive) because the release is gone from its usual place.
+	Archived bool `json:"archived,omitempty"`
+	// Note says so for people.
+	Note string `json:"note,omitempty"`
 }
 
 // Asset is one file of a resolved image.
@@ -116,11 +123,35 @@ func (c *Catalog) Lookup(ref Ref) (*Distro, *Version, string, error) {
 // Resolve turns a ref into concrete assets by reading the distribution's own
 // listings and manifests through f. Manifests are parsed and kept in the
 // result; their signatures are checked by the caller.
+//
+// A release that is gone from the distro's base (a fetch fails) is looked
+// for in the distro's archive, when it names one; the result then says
+// Archived. When both fail, the error is the one from the base.
 func (c *Catalog) Resolve(ctx context.Context, f Fetcher, ref Ref) (*Resolved, error) {
 	d, v, arch, err := c.Lookup(ref)
 	if err != nil {
 		return nil, err
 	}
+	res, err := resolveAt(ctx, f, d, v, arch, d.Base)
+	var fe *FetchError
+	if err == nil || d.Archive == "" || !errors.As(err, &fe) || ctx.Err() != nil {
+		return res, err
+	}
+	archive, aerr := d.archiveBase()
+	if aerr != nil {
+		return nil, err
+	}
+	res, aerr = resolveAt(ctx, f, d, v, arch, archive)
+	if aerr != nil {
+		return nil, err
+	}
+	res.Archived = true
+	res.Note = fmt.Sprintf("%s %s is no longer at %s; its files come from the distribution's archive at %s", d.Name, v.Version, d.Base, archive)
+	return res, nil
+}
+
+// resolveAt resolves a version against one base URL (Base, or the archive).
+func resolveAt(ctx context.Context, f Fetcher, d *Distro, v *Version, arch, base string) (*Resolved, error) {
 	s := d.spec(v)
 	vars := mergeVars(s.Vars, s.ArchVars[arch])
 	vars["version"] = v.Version
@@ -129,7 +160,7 @@ func (c *Catalog) Resolve(ctx context.Context, f Fetcher, ref Ref) (*Resolved, e
 	vars["major"] = strings.SplitN(v.Version, ".", 2)[0]
 
 	for i, st := range s.Discover {
-		if err := discover(ctx, f, d.Base, st, vars); err != nil {
+		if err := discover(ctx, f, base, st, vars); err != nil {
 			return nil, fmt.Errorf("%s %s %s: discovery step %d: %w", d.ID, v.Version, arch, i+1, err)
 		}
 	}
@@ -155,7 +186,7 @@ func (c *Catalog) Resolve(ctx context.Context, f Fetcher, ref Ref) (*Resolved, e
 	}
 	manifests := map[string]*manifest.Manifest{}
 	for _, as := range s.Assets {
-		a, err := resolveAsset(ctx, f, d.Base+dir, as, vars, res.Signature, manifests)
+		a, err := resolveAsset(ctx, f, base+dir, as, vars, res.Signature, manifests)
 		if err != nil {
 			if as.Optional && errors.Is(err, manifest.ErrNotFound) {
 				continue
@@ -256,7 +287,7 @@ func discover(ctx context.Context, f Fetcher, base string, st Step, vars map[str
 		}
 		names = ParseListing(b)
 	}
-	best, groups := pickNewest(re, names)
+	best, groups := pickNewest(re, names, st.Order, st.Prefer)
 	if best == nil {
 		return fmt.Errorf("%w: nothing in %s matches %s", ErrNoBuild, from, re)
 	}
@@ -269,26 +300,53 @@ func discover(ctx context.Context, f Fetcher, base string, st Step, vars map[str
 }
 
 // pickNewest returns the submatches of the name whose captured groups are
-// the greatest, compared group by group in version order.
-func pickNewest(re *regexp.Regexp, names []string) (best []string, groups []string) {
+// the greatest: compared group by group in version order, the groups named
+// in order first, then the rest in pattern order; a group with a preference
+// list compares by rank in it instead.
+func pickNewest(re *regexp.Regexp, names []string, order []string, prefer map[string][]string) (best []string, groups []string) {
 	groups = re.SubexpNames()
+	idx := make([]int, 0, len(groups))
+	for _, name := range order {
+		if i := re.SubexpIndex(name); i > 0 && !slices.Contains(idx, i) {
+			idx = append(idx, i)
+		}
+	}
+	for i := 1; i < len(groups); i++ {
+		if !slices.Contains(idx, i) {
+			idx = append(idx, i)
+		}
+	}
 	for _, n := range names {
 		m := re.FindStringSubmatch(n)
 		if m == nil {
 			continue
 		}
-		if best == nil || compareGroups(m[1:], best[1:]) > 0 {
+		if best == nil || compareGroups(m, best, idx, groups, prefer) > 0 {
 			best = m
 		}
 	}
 	return best, groups
 }
 
-func compareGroups(a, b []string) int {
-	for i := range a {
+func compareGroups(a, b []string, idx []int, names []string, prefer map[string][]string) int {
+	for _, i := range idx {
+		if p, ok := prefer[names[i]]; ok {
+			if c := cmp.Compare(rank(p, b[i]), rank(p, a[i])); c != 0 {
+				return c
+			}
+			continue
+		}
 		if c := version.Compare(a[i], b[i]); c != 0 {
 			return c
 		}
 	}
 	return 0
+}
+
+// rank is v's place in a preference list; unlisted values come last.
+func rank(p []string, v string) int {
+	if i := slices.Index(p, v); i >= 0 {
+		return i
+	}
+	return len(p)
 }

@@ -69,8 +69,12 @@ func (m *mirror) check(t *testing.T, res *catalog.Resolved, version, arch string
 	if res.Boot != m.tree.boot {
 		t.Errorf("boot = %q, want %q", res.Boot, m.tree.boot)
 	}
-	if res.Signature.Kind != m.tree.sig {
-		t.Errorf("signature kind = %q, want %q", res.Signature.Kind, m.tree.sig)
+	wantSig := m.tree.sig
+	if w.sig != "" {
+		wantSig = w.sig
+	}
+	if res.Signature.Kind != wantSig {
+		t.Errorf("signature kind = %q, want %q", res.Signature.Kind, wantSig)
 	}
 	var roles, wantRoles []string
 	for _, a := range res.Assets {
@@ -122,8 +126,8 @@ func (m *mirror) check(t *testing.T, res *catalog.Resolved, version, arch string
 		}
 		if a.Manifest == nil {
 			t.Errorf("%s: parsed manifest not kept", a.Role)
-		} else if a.Manifest.Clearsigned != (m.tree.sig == catalog.SigClearsigned) {
-			t.Errorf("%s: manifest clearsigned = %v, want %v", a.Role, a.Manifest.Clearsigned, m.tree.sig == catalog.SigClearsigned)
+		} else if a.Manifest.Clearsigned != (wantSig == catalog.SigClearsigned) {
+			t.Errorf("%s: manifest clearsigned = %v, want %v", a.Role, a.Manifest.Clearsigned, wantSig == catalog.SigClearsigned)
 		}
 		// The URL must name a real file whose bytes have that digest.
 		body, err := m.f.FetchSmall(t.Context(), a.URL, 1<<20)
@@ -250,7 +254,7 @@ func TestResolveNotInCatalog(t *testing.T) {
 		{catalog.Ref{Distro: "gentoo", Version: "latest", Arch: "x86_64"}, "distro", "gentoo", []string{"ubuntu", "debian", "fedora", "almalinux", "rocky", "centos-stream", "alpine", "arch", "opensuse"}, nil},
 		{catalog.Ref{Distro: "ubuntu", Version: "21.04", Arch: "x86_64"}, "version", "21.04", []string{"22.04", "24.04", "25.10", "26.04", "latest"}, nil},
 		{catalog.Ref{Distro: "debian", Version: "11", Arch: "x86_64"}, "version", "11", []string{"12", "13", "latest"}, []string{"11"}},
-		{catalog.Ref{Distro: "alpine", Version: "3.24", Arch: "x86_64"}, "version", "3.24", []string{"3.21", "3.22", "3.23"}, nil},
+		{catalog.Ref{Distro: "alpine", Version: "3.25", Arch: "x86_64"}, "version", "3.25", []string{"3.21", "3.22", "3.23", "3.24"}, nil},
 	}
 	u := newUpstream()
 	srv := u.serve(t)
@@ -340,9 +344,9 @@ func TestResolveFetchErrors(t *testing.T) {
 		{
 			name: "alpine sha512 sidecar 404", id: "alpine", ref: catalog.Ref{Distro: "alpine", Version: "3.23", Arch: "x86_64"},
 			edit: func(u *upstream, root string) {
-				u.fail(root+"v3.23/releases/cloud/nocloud_alpine-3.23.10-x86_64-uefi-cloudinit-r0.qcow2.sha512", http.StatusNotFound)
+				u.fail(root+"v3.23/releases/cloud/generic_alpine-3.23.10-x86_64-uefi-cloudinit-r1.qcow2.sha512", http.StatusNotFound)
 			},
-			path: "v3.23/releases/cloud/nocloud_alpine-3.23.10-x86_64-uefi-cloudinit-r0.qcow2.sha512", message: "404",
+			path: "v3.23/releases/cloud/generic_alpine-3.23.10-x86_64-uefi-cloudinit-r1.qcow2.sha512", message: "404",
 		},
 		{
 			name: "alma discovery CHECKSUM 500", id: "almalinux", ref: catalog.Ref{Distro: "almalinux", Version: "10", Arch: "x86_64"},
@@ -403,20 +407,22 @@ func TestResolveCancelled(t *testing.T) {
 	}
 }
 
+// keepOnly edits the file at root+p, keeping the lines keep accepts.
+func keepOnly(p string, keep func(line string) bool) func(u *upstream, root string) {
+	return func(u *upstream, root string) {
+		var out []string
+		for _, l := range strings.SplitAfter(string(u.files[root+p]), "\n") {
+			if keep(l) {
+				out = append(out, l)
+			}
+		}
+		u.putString(root+p, strings.Join(out, ""))
+	}
+}
+
 // TestResolveManifestLacksFile: a manifest without the exact name is
 // manifest.ErrNotFound, even when near-identical names are listed.
 func TestResolveManifestLacksFile(t *testing.T) {
-	keepOnly := func(p string, keep func(line string) bool) func(u *upstream, root string) {
-		return func(u *upstream, root string) {
-			var out []string
-			for _, l := range strings.SplitAfter(string(u.files[root+p]), "\n") {
-				if keep(l) {
-					out = append(out, l)
-				}
-			}
-			u.putString(root+p, strings.Join(out, ""))
-		}
-	}
 	tests := []struct {
 		name string
 		id   string
@@ -451,13 +457,6 @@ func TestResolveManifestLacksFile(t *testing.T) {
 				return !strings.Contains(l, "Generic")
 			}),
 			sums: "44/Cloud/x86_64/images/Fedora-Cloud-44-1.7-x86_64-CHECKSUM",
-		},
-		{
-			name: "centos CHECKSUM without the dated image", id: "centos-stream", ref: catalog.Ref{Distro: "centos-stream", Version: "10", Arch: "s390x"},
-			edit: keepOnly("10-stream/s390x/images/CHECKSUM", func(l string) bool {
-				return !strings.Contains(l, "(CentOS-Stream-GenericCloud-10-20260720.0.s390x.qcow2)")
-			}),
-			sums: "10-stream/s390x/images/CHECKSUM",
 		},
 		{
 			name: "opensuse sidecar naming another file", id: "opensuse", ref: catalog.Ref{Distro: "opensuse", Version: "16.0", Arch: "x86_64"},
@@ -565,10 +564,10 @@ func TestResolveNoBuild(t *testing.T) {
 		},
 		{
 			name: "centos with only arch-in-the-middle names", id: "centos-stream", ref: catalog.Ref{Distro: "centos-stream", Version: "9", Arch: "x86_64"},
-			edit: func(u *upstream, root string) {
-				u.index(apache, root+"9-stream/x86_64/images/", "CentOS-Stream-GenericCloud-x86_64-9-20260714.0.x86_64.qcow2", "CentOS-Stream-GenericCloud-9-latest.x86_64.qcow2", "CHECKSUM")
-			},
-			from: "9-stream/x86_64/images/",
+			edit: keepOnly("9-stream/x86_64/images/CHECKSUM", func(l string) bool {
+				return strings.Contains(l, "GenericCloud-x86_64-9-") || strings.Contains(l, "GenericCloud-9-latest")
+			}),
+			from: "9-stream/x86_64/images/CHECKSUM",
 		},
 	}
 	for _, tt := range tests {
@@ -678,5 +677,100 @@ versions = [{ version = "1" }]
 			}
 			u.assertStayedUnder(t, root+"pub/")
 		})
+	}
+}
+
+// CentOS Stream is discovered from the images directory's CHECKSUM, which
+// names every image, not from the (much larger) HTML listing: a build the
+// listing shows but CHECKSUM lacks is never picked, and the listing is never
+// read.
+func TestCentOSDiscoversFromChecksum(t *testing.T) {
+	m := newMirror(t, "centos-stream", func(u *upstream, root string) {
+		dir := root + "10-stream/x86_64/images/"
+		u.index(apache, dir, "CentOS-Stream-GenericCloud-10-20261231.0.x86_64.qcow2", "CHECKSUM")
+	})
+	res, err := m.resolve(t, catalog.Ref{Distro: "centos-stream", Version: "10", Arch: "x86_64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Build != "20260720.0" {
+		t.Errorf("build = %s, want the newest in CHECKSUM, 20260720.0", res.Build)
+	}
+	for _, p := range m.u.requests() {
+		if strings.HasSuffix(p, "/images/") {
+			t.Errorf("the HTML listing %s was read", p)
+		}
+	}
+}
+
+// Alpine's 2026 point releases are published as generic_… only: the newest
+// point and revision win whatever the prefix, 3.24 resolves, and a build
+// published under both names resolves to nocloud_, the name it had before.
+func TestAlpineGenericPrefix(t *testing.T) {
+	m := newMirror(t, "alpine", nil)
+	for _, tc := range []struct{ version, name string }{
+		{"3.24", "generic_alpine-3.24.1-x86_64-uefi-cloudinit-r0.qcow2"},
+		{"3.23", "generic_alpine-3.23.10-x86_64-uefi-cloudinit-r1.qcow2"},
+		{"3.22", "generic_alpine-3.22.5-x86_64-uefi-cloudinit-r0.qcow2"},
+		{"3.21", "nocloud_alpine-3.21.7-x86_64-uefi-cloudinit-r0.qcow2"},
+	} {
+		res, err := m.resolve(t, catalog.Ref{Distro: "alpine", Version: tc.version, Arch: "x86_64"})
+		if err != nil {
+			t.Errorf("alpine %s: %v", tc.version, err)
+			continue
+		}
+		if got := res.Disk().Name; got != tc.name {
+			t.Errorf("alpine %s: disk %s, want %s", tc.version, got, tc.name)
+		}
+	}
+}
+
+// Fedora moves a release past its end of life to /pub/archive/ a few weeks
+// later. A release gone from releases/ resolves from the archive, says so,
+// and a mirror with the upstream layout serves both the same way.
+func TestFedoraArchiveFallback(t *testing.T) {
+	u := newUpstream()
+	const root = "/pub/fedora/linux/releases/"
+	const archive = "/pub/archive/fedora/linux/releases/"
+	tr := fedoraTree(u, root)
+	for p, b := range u.files {
+		if rest, ok := strings.CutPrefix(p, root+"42/"); ok {
+			u.put(archive+"42/"+rest, b)
+			delete(u.files, p)
+		}
+	}
+	srv := u.serve(t)
+	f := &mirrortest.Fetcher{Client: srv.Client()}
+	cat, err := catalog.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cat.SetBase("fedora", srv.URL+root); err != nil {
+		t.Fatal(err)
+	}
+	res, err := cat.Resolve(t.Context(), f, catalog.Ref{Distro: "fedora", Version: "42", Arch: "x86_64"})
+	if err != nil {
+		t.Fatalf("fedora 42 moved to the archive: %v", err)
+	}
+	want := tr.want[key("42", "x86_64")]
+	if !res.Archived || !strings.Contains(res.Note, "archive") {
+		t.Errorf("archived = %v, note %q: want the fallback said", res.Archived, res.Note)
+	}
+	if d := res.Disk(); d.URL != srv.URL+strings.Replace(want.assets[0].path, root, archive, 1) || d.Digest != want.assets[0].digest {
+		t.Errorf("disk = %s %s, want it from the archive", d.URL, d.Digest)
+	}
+	// A release still in place is not archived.
+	res, err = cat.Resolve(t.Context(), f, catalog.Ref{Distro: "fedora", Version: "44", Arch: "x86_64"})
+	if err != nil || res.Archived || !strings.HasPrefix(res.Disk().URL, srv.URL+root) {
+		t.Errorf("fedora 44: %v archived=%v", err, res != nil && res.Archived)
+	}
+	// Gone from both: the error is the one from releases/.
+	for p := range u.files {
+		if strings.HasPrefix(p, archive) {
+			delete(u.files, p)
+		}
+	}
+	if _, err := cat.Resolve(t.Context(), f, catalog.Ref{Distro: "fedora", Version: "42", Arch: "x86_64"}); err == nil || !strings.Contains(err.Error(), root+"42/") {
+		t.Errorf("gone everywhere: %v, want the releases/ error", err)
 	}
 }

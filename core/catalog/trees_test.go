@@ -31,6 +31,7 @@ const noCheck = "?"
 type wantImage struct {
 	build  string
 	assets []wantAsset
+	sig    string // signature kind when it differs from the tree's
 }
 
 // tree is a distribution's hand-written layout under a mirror root.
@@ -87,7 +88,7 @@ func dirs(names ...string) []string {
 // SHA256SUMS.gpg, and unpacked/ with its own SHA256SUMS for the kernel and
 // initrd; a release/ alias beside the serials.
 func ubuntuTree(u *upstream, root string) tree {
-	t := tree{id: "ubuntu", boot: "direct-kernel", sig: "detached", latest: "26.04", want: map[string]wantImage{}}
+	t := tree{id: "ubuntu", boot: "direct-kernel", sig: "detached", latest: "26.10", want: map[string]wantImage{}}
 	arches := []arch{{"x86_64", "amd64"}, {"aarch64", "arm64"}, {"ppc64le", "ppc64el"}, {"s390x", "s390x"}, {"riscv64", "riscv64"}}
 	releases := []struct {
 		version, codename string
@@ -99,6 +100,7 @@ func ubuntuTree(u *upstream, root string) tree {
 		{"24.04", "noble", []string{"release-20260705", "release-20260720", "release-20251010.1"}, "20260720", ""},
 		{"25.10", "questing", []string{"release-20251010.1", "release-20260703", "release-20251010"}, "20260703", ""},
 		{"26.04", "resolute", []string{"release-20260705", "release-20260720", "release-20260419"}, "20260720", ""},
+		{"26.10", "stonking", []string{"release-20261009", "release-20261016", "release-20261009.1"}, "20261016", ""},
 	}
 	top := []string{"focal/", "streams/", "server/"}
 	for _, r := range releases {
@@ -304,12 +306,13 @@ func fedoraTree(u *upstream, root string) tree {
 // images, dated and "latest", all in one GNU CHECKSUM. Pinned URLs use the
 // {M}.{m} directory.
 func almaTree(u *upstream, root string) tree {
-	t := tree{id: "almalinux", boot: "firmware", sig: "none", latest: "10", want: map[string]wantImage{}}
+	t := tree{id: "almalinux", boot: "firmware", sig: "detached", latest: "10", want: map[string]wantImage{}}
 	releases := []struct {
 		major, minor string
 		builds       []string // "{M}.{m}-{date}[.N]", CHECKSUM order
 		newest       string
 	}{
+		{"8", "8.10", []string{"8.10-20251120", "8.10-20260518"}, "8.10-20260518"},
 		{"9", "9.8", []string{"9.8-20260420", "9.8-20260526", "9.8-20260511"}, "9.8-20260526"},
 		{"10", "10.2", []string{"10.2-20260526.0", "10.2-20260418.0", "10.2-20260526.10", "10.2-20260526.9"}, "10.2-20260526.10"},
 	}
@@ -341,11 +344,21 @@ func almaTree(u *upstream, root string) tree {
 					u.put(dir+n, b)
 				}
 				u.putString(dir+"CHECKSUM", s.String())
-				u.index(nginx, dir, append(sorted(listing), "CHECKSUM")...)
+				// The wiki documents CHECKSUM.asc for 8 and 9.
+				if r.major != "10" {
+					u.putString(dir+"CHECKSUM.asc", fakeSignature)
+					u.index(nginx, dir, append(sorted(listing), "CHECKSUM", "CHECKSUM.asc")...)
+				} else {
+					u.index(nginx, dir, append(sorted(listing), "CHECKSUM")...)
+				}
 			}
-			t.want[key(r.major, a)] = wantImage{build: r.newest, assets: []wantAsset{
-				{role: "disk", path: pinned + newestName, sums: pinned + "CHECKSUM", digest: sha256Of(bodies[newestName]), size: -1},
+			w := wantImage{build: r.newest, assets: []wantAsset{
+				{role: "disk", path: pinned + newestName, sums: pinned + "CHECKSUM", sig: pinned + "CHECKSUM.asc", digest: sha256Of(bodies[newestName]), size: -1},
 			}}
+			if r.major == "10" {
+				w.sig, w.assets[0].sig = "none", ""
+			}
+			t.want[key(r.major, a)] = w
 		}
 		archDirs := dirs(arches...)
 		if r.major == "10" {
@@ -373,6 +386,8 @@ func rockyTree(u *upstream, root string) tree {
 	}{
 		{"10", "10.1", []string{"20251124.0", "20260301.3"}, ""},
 		{"10", "10.2", []string{"20260525.0", "20260525.10", "20260525.9"}, "20260525.10"},
+		{"8", "8.9", []string{"20231119.0"}, ""},
+		{"8", "8.10", []string{"20240528.0", "20250611.2", "20240528.10"}, "20250611.2"},
 		{"9", "9.7", []string{"20251120.1"}, ""},
 		{"9", "9.8", []string{"20260511.2", "20260525.0"}, "20260525.0"},
 	}
@@ -418,7 +433,7 @@ func rockyTree(u *upstream, root string) tree {
 			}}
 		}
 	}
-	u.index(nginx, root, "10/", "10.1/", "10.2/", "8/", "8.10/", "9/", "9.7/", "9.8/", "RPM-GPG-KEY-Rocky-10", "RPM-GPG-KEY-Rocky-9")
+	u.index(nginx, root, "10/", "10.1/", "10.2/", "8/", "8.10/", "8.9/", "9/", "9.7/", "9.8/", "RPM-GPG-KEY-Rocky-10", "RPM-GPG-KEY-Rocky-9")
 	return t
 }
 
@@ -486,16 +501,23 @@ func centosTree(u *upstream, root string) tree {
 // {vendor}_alpine-{p}-{arch}-{uefi|bios}-{cloudinit|tiny}[-metal]-r{N}.qcow2
 // with bare-hex {image}.sha512 sidecars (and .sha256 and .asc beside them).
 func alpineTree(u *upstream, root string) tree {
-	t := tree{id: "alpine", boot: "firmware", sig: "none", latest: "3.23", want: map[string]wantImage{}}
+	t := tree{id: "alpine", boot: "firmware", sig: "none", latest: "3.24", want: map[string]wantImage{}}
+	// Point releases up to 3.23.4 came out as nocloud_… (lima's templates);
+	// those of 2026 as generic_… only (3.22.5, 3.23.5, 3.24.1: third-party
+	// pins, see testdata/upstream/README.md). 3.21.7 is given under both
+	// names here, to show which one wins a tie.
 	releases := []struct {
-		branch string
-		builds []string // "{point}-r{N}", listing order
-		newest string
-		above  string // a newer point used only by distractors
+		branch  string
+		nocloud []string // "{point}-r{N}", listing order
+		generic []string
+		newest  string
+		prefix  string // of the newest
+		above   string // a newer point used only by distractors
 	}{
-		{"3.21", []string{"3.21.7-r0", "3.21.6-r2"}, "3.21.7-r0", "3.21.8"},
-		{"3.22", []string{"3.22.2-r0", "3.22.4-r0"}, "3.22.4-r0", "3.22.9"},
-		{"3.23", []string{"3.23.4-r0", "3.23.10-r0", "3.23.4-r1"}, "3.23.10-r0", "3.23.11"},
+		{"3.21", []string{"3.21.7-r0", "3.21.6-r2"}, []string{"3.21.7-r0", "3.21.6-r3"}, "3.21.7-r0", "nocloud", "3.21.8"},
+		{"3.22", []string{"3.22.2-r0", "3.22.4-r0"}, []string{"3.22.5-r0"}, "3.22.5-r0", "generic", "3.22.9"},
+		{"3.23", []string{"3.23.4-r0", "3.23.10-r0", "3.23.4-r1"}, []string{"3.23.10-r1", "3.23.5-r0"}, "3.23.10-r1", "generic", "3.23.11"},
+		{"3.24", nil, []string{"3.24.1-r0"}, "3.24.1-r0", "generic", "3.24.2"},
 	}
 	var top []string
 	for _, r := range releases {
@@ -515,32 +537,35 @@ func alpineTree(u *upstream, root string) tree {
 			return d
 		}
 		for _, a := range []string{"aarch64", "x86_64"} {
-			for _, b := range r.builds {
-				point, rev, _ := strings.Cut(b, "-")
-				d := publish("nocloud_alpine-" + point + "-" + a + "-uefi-cloudinit-" + rev + ".qcow2")
-				publish("generic_alpine-" + point + "-" + a + "-uefi-cloudinit-" + rev + ".qcow2")
-				if a == "x86_64" {
-					publish("nocloud_alpine-" + point + "-" + a + "-bios-cloudinit-" + rev + ".qcow2")
-				}
-				if b == r.newest {
-					n := "nocloud_alpine-" + point + "-" + a + "-uefi-cloudinit-" + rev + ".qcow2"
-					t.want[key(r.branch, a)] = wantImage{build: b, assets: []wantAsset{
-						{role: "disk", path: dir + n, sums: dir + n + ".sha512", digest: d, size: -1},
-					}}
+			for prefix, builds := range map[string][]string{"nocloud": r.nocloud, "generic": r.generic} {
+				for _, b := range builds {
+					point, rev, _ := strings.Cut(b, "-")
+					n := prefix + "_alpine-" + point + "-" + a + "-uefi-cloudinit-" + rev + ".qcow2"
+					d := publish(n)
+					if a == "x86_64" {
+						publish(prefix + "_alpine-" + point + "-" + a + "-bios-cloudinit-" + rev + ".qcow2")
+					}
+					if b == r.newest && prefix == r.prefix {
+						t.want[key(r.branch, a)] = wantImage{build: b, assets: []wantAsset{
+							{role: "disk", path: dir + n, sums: dir + n + ".sha512", digest: d, size: -1},
+						}}
+					}
 				}
 			}
 			// Newer points that are the wrong image.
-			publish("nocloud_alpine-" + r.above + "-" + a + "-uefi-tiny-r0.qcow2")
-			publish("nocloud_alpine-" + r.above + "-" + a + "-uefi-cloudinit-metal-r0.qcow2")
-			publish("generic_alpine-" + r.above + "-" + a + "-uefi-cloudinit-r0.qcow2")
-			publish("aws_alpine-" + r.above + "-" + a + "-uefi-cloudinit-r0.vhd")
-			if a == "x86_64" {
-				publish("nocloud_alpine-" + r.above + "-" + a + "-bios-cloudinit-r0.qcow2")
+			for _, prefix := range []string{"nocloud", "generic"} {
+				publish(prefix + "_alpine-" + r.above + "-" + a + "-uefi-tiny-r0.qcow2")
+				publish(prefix + "_alpine-" + r.above + "-" + a + "-uefi-cloudinit-metal-r0.qcow2")
+				if a == "x86_64" {
+					publish(prefix + "_alpine-" + r.above + "-" + a + "-bios-cloudinit-r0.qcow2")
+				}
 			}
+			publish("aws_alpine-" + r.above + "-" + a + "-uefi-cloudinit-r0.vhd")
+			publish("azure_alpine-" + r.above + "-" + a + "-uefi-cloudinit-r0.qcow2")
 		}
 		u.index(nginx, dir, sorted(listing)...)
 	}
-	u.index(nginx, root, append(append([]string{"edge/", "latest-stable/"}, top...), "v3.24/")...)
+	u.index(nginx, root, append([]string{"edge/", "latest-stable/"}, top...)...)
 	return t
 }
 

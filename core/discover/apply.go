@@ -5,6 +5,7 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"vmimages/core/catalog"
@@ -43,9 +44,14 @@ func Apply(cat *catalog.Catalog, s *Snapshot) (added []string) {
 //     supported. A release older than the catalog's newest is added only if
 //     upstream says it is supported: the catalog leaves out old releases on
 //     purpose.
-//   - A Fedora release needs its own signing key pinned in package trust
-//     (trust.FedoraKey); without one it is skipped, as its CHECKSUM could not
-//     be verified.
+//   - A release of a distro that signs each major release with its own key
+//     (Fedora; AlmaLinux and Rocky, where the release is signed) needs that
+//     key pinned in package trust (trust.ReleaseKeys); without one it is
+//     skipped, as its checksums could not be verified.
+//   - Fedora supports its two newest releases: once a release N is found
+//     released upstream, every catalog release up to N-2 is marked
+//     Unsupported (Fedora's release life cycle ends N-2 four weeks after N
+//     ships; the catalog says so from the day N is seen).
 //   - A release the catalog has gets the snapshot's EOL, and is marked
 //     Unsupported when upstream says it is no longer supported, so that
 //     "latest" skips it.
@@ -64,8 +70,37 @@ func ApplyChanges(cat *catalog.Catalog, s *Snapshot) Changes {
 		for _, f := range found {
 			applyOne(d, f, &ch)
 		}
+		if n := supportWindow[d.ID]; n > 0 {
+			endOldReleases(d, found, n, &ch)
+		}
 	}
 	return ch
+}
+
+// supportWindow is, per distro, how many of its newest releases upstream
+// supports at once, where that is the distribution's fixed policy.
+var supportWindow = map[string]int{"fedora": 2}
+
+// endOldReleases marks the catalog's releases older than the window below
+// the newest release found (and said supported) as Unsupported.
+func endOldReleases(d *catalog.Distro, found []Found, window int, ch *Changes) {
+	newest := -1
+	for _, f := range found {
+		if n, err := strconv.Atoi(f.Version); err == nil && (f.Supported == nil || *f.Supported) && n > newest {
+			newest = n
+		}
+	}
+	if newest < 0 {
+		return
+	}
+	for _, v := range d.Versions {
+		n, err := strconv.Atoi(v.Version)
+		if err != nil || n > newest-window || v.Unsupported {
+			continue
+		}
+		v.Unsupported = true
+		ch.Updated = append(ch.Updated, fmt.Sprintf("%s: no longer supported upstream (%s %d is out)", describe(d.ID, v.Version, v.Codename), keyOwner(d), newest))
+	}
 }
 
 func applyOne(d *catalog.Distro, f Found, ch *Changes) {
@@ -115,15 +150,17 @@ func applyOne(d *catalog.Distro, f Found, ch *Changes) {
 	if arches := knownArches(d, f.Arches); len(arches) > 0 {
 		v.Arches = arches
 	}
-	if d.ID == "fedora" {
-		// Fedora signs each release with a new key: the model's would
-		// reject the new CHECKSUM, and any other would be a guess.
-		key := trust.FedoraKey(f.Version)
-		if key == "" {
-			ch.Skipped = append(ch.Skipped, fmt.Sprintf("%s: no signing key pinned for Fedora %s in this build", name, f.Version))
+	v.Signature = model.Signature
+	if len(model.Keys) > 0 && d.SignatureFor(v).Kind != catalog.SigNone {
+		// A distro that names keys per release signs each release with a
+		// new key: the model's would reject the new checksums, and any
+		// other would be a guess.
+		keys := trust.ReleaseKeys(d.ID, f.Version)
+		if len(keys) == 0 {
+			ch.Skipped = append(ch.Skipped, fmt.Sprintf("%s: no signing key pinned for %s %s in this build", name, keyOwner(d), f.Version))
 			return
 		}
-		v.Keys = []string{key}
+		v.Keys = keys
 	}
 	// Keep the versions in ascending order, the way the catalog lists them.
 	i := len(d.Versions)
@@ -138,6 +175,17 @@ func applyOne(d *catalog.Distro, f Found, ch *Changes) {
 		name += ", preview"
 	}
 	ch.Added = append(ch.Added, name)
+}
+
+// keyOwner names a distribution the way its keys do ("Fedora 45").
+func keyOwner(d *catalog.Distro) string {
+	switch d.ID {
+	case "fedora":
+		return "Fedora"
+	case "rocky":
+		return "Rocky Linux"
+	}
+	return d.Name
 }
 
 // describe names a release for people: "ubuntu 26.10 (stonking)".

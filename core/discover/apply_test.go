@@ -42,6 +42,19 @@ func version(t *testing.T, cat *catalog.Catalog, distro, name string) *catalog.V
 	return v
 }
 
+// embeddedWithout is the shipped catalog without one release, to test how a
+// release upstream that the catalog lacks is added.
+func embeddedWithout(t *testing.T, distro, name string) *catalog.Catalog {
+	t.Helper()
+	cat := embedded(t)
+	d, err := cat.Distro(distro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Versions = slices.DeleteFunc(d.Versions, func(v *catalog.Version) bool { return v.Version == name })
+	return cat
+}
+
 func latest(t *testing.T, cat *catalog.Catalog, distro string) string {
 	t.Helper()
 	d, err := cat.Distro(distro)
@@ -78,7 +91,11 @@ func stillValid(t *testing.T, cat *catalog.Catalog) {
 func TestApplyRefreshed(t *testing.T) {
 	u := newUpstream(t, upstreamFiles)
 	snap, _ := loopbackOptions(u).Refresh(context.Background(), u.fetcher, catalogAt(t, u), time.Now())
-	cat := embedded(t)
+	cat := embeddedWithout(t, "ubuntu", "26.10")
+	a324 := embeddedWithout(t, "alpine", "3.24")
+	alpine, _ := a324.Distro("alpine")
+	d, _ := cat.Distro("alpine")
+	*d = *alpine
 
 	ch := discover.ApplyChanges(cat, snap)
 
@@ -91,6 +108,9 @@ func TestApplyRefreshed(t *testing.T) {
 		"ubuntu 25.10 (questing): end of life 2026-07-09",
 		"ubuntu 25.10 (questing): no longer supported upstream",
 		"ubuntu 26.04 (resolute): end of life 2031-05-29",
+		// Fedora supports its two newest releases: 45 is out.
+		"fedora 42: no longer supported upstream (Fedora 45 is out)",
+		"fedora 43: no longer supported upstream (Fedora 45 is out)",
 	}
 	if !slices.Equal(ch.Updated, wantUpdated) {
 		t.Errorf("updated\n got %q\nwant %q", ch.Updated, wantUpdated)
@@ -132,10 +152,16 @@ func TestApplyRefreshed(t *testing.T) {
 	if !version(t, cat, "alpine", "3.24").Preview {
 		t.Error("alpine 3.24 is not a preview")
 	}
-	// Rocky 8 is older than anything in the catalog: not news.
-	d, _ := cat.Distro("rocky")
-	if got := d.VersionNames(); !slices.Equal(got, []string{"9", "10"}) {
+	// Rocky ships 8, 9 and 10; the listing has nothing new.
+	d, _ = cat.Distro("rocky")
+	if got := d.VersionNames(); !slices.Equal(got, []string{"8", "9", "10"}) {
 		t.Errorf("rocky versions = %q", got)
+	}
+	if got := latest(t, cat, "fedora"); got != "45" {
+		t.Errorf("fedora latest = %s, want 45", got)
+	}
+	if !version(t, cat, "fedora", "43").Unsupported || version(t, cat, "fedora", "44").Unsupported {
+		t.Error("fedora 43 should be unsupported once 45 is out, and 44 not")
 	}
 
 	stillValid(t, cat)
@@ -160,7 +186,7 @@ func TestApplyLatest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cat := embedded(t)
+			cat := embeddedWithout(t, "ubuntu", "26.10")
 			snap := &discover.Snapshot{Distros: map[string][]discover.Found{
 				"ubuntu": {{Version: "26.10", Codename: "stonking", Supported: tt.supported}},
 			}}
@@ -250,7 +276,7 @@ func TestApplyCases(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cat := embedded(t)
+			cat := embeddedWithout(t, "ubuntu", "26.10")
 			ch := discover.ApplyChanges(cat, &discover.Snapshot{Distros: map[string][]discover.Found{tt.distro: tt.found}})
 			if !slices.Equal(ch.Added, tt.wantAdded) {
 				t.Errorf("added %q, want %q", ch.Added, tt.wantAdded)
@@ -368,4 +394,24 @@ func TestSnapshotSaveLoad(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A major that Rocky or AlmaLinux still carry in pub/ is supported there, so
+// a refresh adds it back even though it is older than the catalog's newest
+// (AlmaLinux 8 and Rocky 8 are supported until 2029).
+func TestApplyReaddsOlderMajor(t *testing.T) {
+	u := newUpstream(t, upstreamFiles)
+	snap, _ := loopbackOptions(u).Refresh(context.Background(), u.fetcher, catalogAt(t, u), time.Now())
+	cat := embeddedWithout(t, "rocky", "8")
+	ch := discover.ApplyChanges(cat, snap)
+	if !slices.Contains(ch.Added, "rocky 8") {
+		t.Errorf("added %q, want rocky 8", ch.Added)
+	}
+	if v := version(t, cat, "rocky", "8"); v.Preview || v.Unsupported {
+		t.Errorf("rocky 8 = %+v, want a supported release", v)
+	}
+	if got := latest(t, cat, "rocky"); got != "10" {
+		t.Errorf("rocky latest = %s, want 10", got)
+	}
+	stillValid(t, cat)
 }

@@ -50,10 +50,13 @@ type source func(ctx context.Context, o *Options, f catalog.Fetcher, d *catalog.
 var sources = map[string]source{
 	"ubuntu":    refreshUbuntu,
 	"fedora":    refreshFedora,
-	"alpine":    listingSource(alpineDirRe),
-	"rocky":     listingSource(majorDirRe),
-	"almalinux": listingSource(majorDirRe),
+	"alpine":    listingSource(alpineDirRe, false),
+	"rocky":     listingSource(majorDirRe, true),
+	"almalinux": listingSource(majorDirRe, true),
 }
+
+// Covers reports whether Refresh knows how to look up the catalog distro id.
+func Covers(id string) bool { return sources[id] != nil }
 
 // Refresh is Options{}.Refresh: it asks the upstreams themselves.
 func Refresh(ctx context.Context, f catalog.Fetcher, cat *catalog.Catalog, now time.Time) (*Snapshot, []error) {
@@ -179,7 +182,7 @@ func refreshFedora(ctx context.Context, o *Options, f catalog.Fetcher, d *catalo
 	if strings.TrimSuffix(d.Base, "/") != strings.TrimSuffix(origin, "/") {
 		// A mirror carries the release directories but not the feed,
 		// which lives on fedoraproject.org.
-		return fromListing(ctx, f, d, majorDirRe)
+		return fromListing(ctx, f, d, majorDirRe, false)
 	}
 	url := o.FedoraReleasesURL
 	if url == "" {
@@ -218,14 +221,17 @@ func refreshFedora(ctx context.Context, o *Options, f catalog.Fetcher, d *catalo
 }
 
 // listingSource finds releases as the directories of the distro's base
-// listing that pattern matches.
-func listingSource(pattern *regexp.Regexp) source {
+// listing that pattern matches. current says the listing holds only
+// supported releases (Rocky's and AlmaLinux's pub/ trees, whose old majors
+// move to vault/), so what it names is supported; Alpine keeps every old
+// branch, so its listing says nothing about support.
+func listingSource(pattern *regexp.Regexp, current bool) source {
 	return func(ctx context.Context, _ *Options, f catalog.Fetcher, d *catalog.Distro) ([]Found, error) {
-		return fromListing(ctx, f, d, pattern)
+		return fromListing(ctx, f, d, pattern, current)
 	}
 }
 
-func fromListing(ctx context.Context, f catalog.Fetcher, d *catalog.Distro, pattern *regexp.Regexp) ([]Found, error) {
+func fromListing(ctx context.Context, f catalog.Fetcher, d *catalog.Distro, pattern *regexp.Regexp, current bool) ([]Found, error) {
 	b, err := fetch(ctx, f, d, d.Base, catalog.MaxListingSize)
 	if err != nil {
 		return nil, err
@@ -237,6 +243,9 @@ func fromListing(ctx context.Context, f catalog.Fetcher, d *catalog.Distro, patt
 	out := make([]Found, len(versions))
 	for i, v := range versions {
 		out[i] = Found{Version: v}
+		if current {
+			out[i].Supported = ptr(true)
+		}
 	}
 	return out, nil
 }

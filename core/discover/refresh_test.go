@@ -161,7 +161,8 @@ func TestRefresh(t *testing.T) {
 			"3.21  sup=? eol= [] build=", "3.22  sup=? eol= [] build=", "3.23  sup=? eol= [] build=",
 			"3.24  sup=? eol= [] build=",
 		}},
-		{"rocky", []string{"8  sup=? eol= [] build=", "9  sup=? eol= [] build=", "10  sup=? eol= [] build="}},
+		// Rocky's pub/ holds only supported majors (old ones move to vault/).
+		{"rocky", []string{"8  sup=true eol= [] build=", "9  sup=true eol= [] build=", "10  sup=true eol= [] build="}},
 	}
 	for _, tt := range tests {
 		var got []string

@@ -1,11 +1,9 @@
 package trust
 
 // HasAny reports whether the keyring holds a key for at least one of the
-// fingerprints (spaces and case ignored). An empty list means "any key".
+// fingerprints (spaces and case ignored). An empty list names no key, so
+// the answer is false.
 func (k *Keyring) HasAny(fingerprints []string) bool {
-	if len(fingerprints) == 0 {
-		return len(k.info) > 0
-	}
 	for _, fp := range fingerprints {
 		n, err := normalizeFingerprint(fp)
 		if err != nil {

@@ -35,6 +35,9 @@ type Keyring struct {
 // keyInfo is what the keyring knows about a key beyond its packets.
 type keyInfo struct {
 	label string
+	// distro is the catalog distro a user key was added for; "" for the
+	// embedded keys, whose pins name their distro.
+	distro string
 }
 
 // embedded parses the embedded keys once per process.
@@ -97,14 +100,18 @@ func loadKeys(fsys fs.FS, pins []pin) (*Keyring, error) {
 	return k, nil
 }
 
-// With returns a copy of k that also trusts the armored public key, which must
-// hold exactly one primary key whose fingerprint is fingerprint (white space
-// and case are ignored). It is how users add keys for their own catalog
-// entries. A fingerprint that is pinned for a distribution is refused with
+// With returns a copy of k that also trusts the armored public key, for the
+// catalog distro distro only (see AllowedFor). The armor must hold exactly
+// one primary key whose fingerprint is fingerprint (white space and case are
+// ignored). It is how users add keys for their own catalog entries. A fingerprint that is pinned for a distribution is refused with
 // ErrPinnedKey, so configuration can never replace a distribution's key; a key
 // already in k, a key without a signing-capable key, and RSA keys under 2048
 // bits or DSA keys are refused too. k itself is not changed.
-func (k *Keyring) With(armored []byte, fingerprint string) (*Keyring, error) {
+func (k *Keyring) With(distro string, armored []byte, fingerprint string) (*Keyring, error) {
+	distro = strings.ToLower(strings.TrimSpace(distro))
+	if distro == "" {
+		return nil, fmt.Errorf("key %s: a user key must name the distro it signs for", strings.TrimSpace(fingerprint))
+	}
 	want, err := normalizeFingerprint(fingerprint)
 	if err != nil {
 		return nil, err
@@ -133,12 +140,36 @@ func (k *Keyring) With(armored []byte, fingerprint string) (*Keyring, error) {
 	if info == nil {
 		info = make(map[string]keyInfo, 1)
 	}
-	info[want] = keyInfo{label: primaryUserID(e)}
+	info[want] = keyInfo{label: primaryUserID(e), distro: distro}
 	return &Keyring{
 		entities: slices.Concat(k.entities, openpgp.EntityList{e}),
 		info:     info,
 		now:      k.now,
 	}, nil
+}
+
+// AllowedFor returns the fingerprints among fps (normalised; entries that are
+// not fingerprints are dropped) that may sign for the catalog distro: an
+// embedded, pinned key, or a user key added for that distro with With. A user
+// key added for another distro is left out, so an overlay cannot borrow it.
+// The result may be empty: then nothing may sign, and nothing verifies.
+func (k *Keyring) AllowedFor(distro string, fps []string) []string {
+	distro = strings.ToLower(strings.TrimSpace(distro))
+	var out []string
+	for _, fp := range fps {
+		n, err := normalizeFingerprint(fp)
+		if err != nil || slices.Contains(out, n) {
+			continue
+		}
+		info, ok := k.info[n]
+		if !ok {
+			continue
+		}
+		if _, pinned := pinByFingerprint(n); pinned || info.distro == distro {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // readArmoredKeys reads every public key block in data. Unlike

@@ -140,7 +140,7 @@ func TestWith(t *testing.T) {
 	}
 	w.Close()
 
-	added, err := base.With(armored, strings.ToLower(FormatFingerprint(fp)))
+	added, err := base.With("mydistro", armored, strings.ToLower(FormatFingerprint(fp)))
 	if err != nil {
 		t.Fatalf("With(generated key): %v", err)
 	}
@@ -174,7 +174,7 @@ func TestWith(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			k, err := tt.ring.With(tt.armored, tt.fp)
+			k, err := tt.ring.With("mydistro", tt.armored, tt.fp)
 			if err == nil {
 				t.Fatalf("With succeeded (%d keys), want an error", len(k.entities))
 			}
@@ -192,7 +192,7 @@ func TestWith(t *testing.T) {
 
 	// The zero Keyring is empty and can be extended.
 	var zero Keyring
-	if k, err := zero.With(armored, fp); err != nil || len(k.entities) != 1 {
+	if k, err := zero.With("mydistro", armored, fp); err != nil || len(k.entities) != 1 {
 		t.Errorf("zero Keyring With: %v", err)
 	}
 }

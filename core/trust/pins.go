@@ -30,14 +30,27 @@ var pins = []pin{
 
 	// AlmaLinux 8 ships two keys in one file; the 2021 one expired on
 	// 2024-01-12 and stays so that what it signed before then still verifies.
-	{"5E9B8F5617B5066CE92057C3488FCF7C3ABB34F8", "almalinux", "AlmaLinux 8 (2021 key, expired 2024-01-12)", "", "almalinux/almalinux-8.asc"},
-	{"BC5EDDCADF502C077F1582882AE81E8ACED7258B", "almalinux", "AlmaLinux OS 8", "", "almalinux/almalinux-8.asc"},
-	{"BF18AC2876178908D6E71267D36CB86CB86B3716", "almalinux", "AlmaLinux OS 9", "", "almalinux/almalinux-9.asc"},
-	{"EE6DB7B98F5BF5EDD9DA0DE5DEE5C11CC2A1E572", "almalinux", "AlmaLinux OS 10", "", "almalinux/almalinux-10.asc"},
+	{"5E9B8F5617B5066CE92057C3488FCF7C3ABB34F8", "almalinux", "AlmaLinux 8 (2021 key, expired 2024-01-12)", "8", "almalinux/almalinux-8.asc"},
+	{"BC5EDDCADF502C077F1582882AE81E8ACED7258B", "almalinux", "AlmaLinux OS 8", "8", "almalinux/almalinux-8.asc"},
+	{"BF18AC2876178908D6E71267D36CB86CB86B3716", "almalinux", "AlmaLinux OS 9", "9", "almalinux/almalinux-9.asc"},
+	{"EE6DB7B98F5BF5EDD9DA0DE5DEE5C11CC2A1E572", "almalinux", "AlmaLinux OS 10", "10", "almalinux/almalinux-10.asc"},
 
-	{"7051C470A929F454CEBE37B715AF5DAC6D745A60", "rocky", "Rocky Linux 8 Release Engineering", "", "rocky/rocky-8.asc"},
-	{"21CB256AE16FC54C6E652949702D426D350D275D", "rocky", "Rocky Linux 9 Release key 2022", "", "rocky/rocky-9.asc"},
-	{"FC226859C0860BF0DDB95B085B106C736FEDFC85", "rocky", "Rocky Linux 10 Release Engineering", "", "rocky/rocky-10.asc"},
+	// Rocky 10: the project's own key page (rockylinux.org
+	// resources/gpg-key-info.md, and docs.rockylinux.org) and
+	// dl.rockylinux.org/pub/rocky/RPM-GPG-KEY-Rocky-10 give FC22…FC85. The
+	// rocky-linux/checksums repository's keys/fingerprints names 55AF…B0F7,
+	// the fingerprint of the "Release key 2024" its own key file holds: a
+	// different key, which signs nothing the project's pages point to.
+	{"7051C470A929F454CEBE37B715AF5DAC6D745A60", "rocky", "Rocky Linux 8 Release Engineering", "8", "rocky/rocky-8.asc"},
+	{"21CB256AE16FC54C6E652949702D426D350D275D", "rocky", "Rocky Linux 9 Release key 2022", "9", "rocky/rocky-9.asc"},
+	{"FC226859C0860BF0DDB95B085B106C736FEDFC85", "rocky", "Rocky Linux 10 Release Engineering", "10", "rocky/rocky-10.asc"},
+
+	// arch-boxes signs every image and its .SHA256 (binary .sig, ed25519).
+	// The key block is the one in arch-boxes' README.md (archlinux/arch-boxes
+	// @7f733af26fe9a0c93fdabba13e7803cbe803374a); its signing subkey
+	// 656E4C5AC1CC3B86E539D97E343635A6859A9174 expires on 2027-05-28, and a
+	// signature is judged at its own date.
+	{"1B9A16984A4E8CB448712D2AE0B78BF4326C6F8F", "arch", "arch-boxes <arch-boxes@archlinux.org>", "", "arch/arch-boxes.asc"},
 
 	{"AD485664E901B867051AB15F35A2F86E29B700A4", "opensuse", "openSUSE Project Signing Key", "", "opensuse/opensuse-project-signing-key.asc"},
 
@@ -55,7 +68,7 @@ func pinByFingerprint(fp string) (pin, bool) {
 }
 
 // Fingerprints returns the pinned primary-key fingerprints for a distro id
-// ("ubuntu", "fedora", "almalinux", "rocky", "opensuse", "alpine"), in a fixed
+// ("ubuntu", "fedora", "almalinux", "rocky", "opensuse", "alpine", "arch"), in a fixed
 // order, or nil for a distro with no pinned key. The result is a new slice
 // that the caller may keep and change; it is meant for the allowed argument
 // of Keyring.VerifyDetached and Keyring.VerifyClearsigned.
@@ -67,6 +80,24 @@ func Fingerprints(distro string) []string {
 		}
 	}
 	return fps
+}
+
+// ReleaseKeys returns the pinned fingerprints of the keys that sign the given
+// release of a distro whose keys change per major release (Fedora, AlmaLinux,
+// Rocky), in pin order, or nil when none is pinned. version may name a minor
+// or a pre-release ("10.1", "44 Beta", "44_Beta"): its major picks the key.
+func ReleaseKeys(distro, version string) []string {
+	v := strings.TrimSpace(version)
+	if i := strings.IndexAny(v, " _-."); i >= 0 {
+		v = v[:i]
+	}
+	var out []string
+	for _, p := range pins {
+		if p.distro == distro && p.release != "" && p.release == v {
+			out = append(out, p.fingerprint)
+		}
+	}
+	return out
 }
 
 // FedoraKey returns the fingerprint of the key that signs Fedora release

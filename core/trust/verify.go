@@ -57,8 +57,8 @@ type Result struct {
 // VerifyDetached checks a detached signature (armored or binary, detected
 // from its first bytes) over signed, the exact bytes of a file such as
 // Ubuntu's SHA256SUMS. allowed lists the primary-key fingerprints that may sign
-// this file (white space and case ignored; see Fingerprints and FedoraKey);
-// empty means any key in k.
+// this file (white space and case ignored; see Fingerprints, ReleaseKeys and
+// AllowedFor); an empty list allows no key, so nothing verifies against it.
 //
 // A signature is accepted when it verifies, uses a strong hash, was made by an
 // allowed key that was valid at the moment it signed, and has not itself
@@ -214,11 +214,12 @@ func (k *Keyring) verify(signed, bin []byte, allowed []string) (Result, error) {
 	}, nil
 }
 
-// allowedRing returns the keys of k that allowed names (all of k when allowed
-// is empty) and the normalised fingerprints.
+// allowedRing returns the keys of k that allowed names and the normalised
+// fingerprints. An empty list is refused: "no keys named" must never mean
+// "any key in the ring" (another distribution's, or a user's key).
 func (k *Keyring) allowedRing(allowed []string) (openpgp.EntityList, []string, error) {
 	if len(allowed) == 0 {
-		return k.entities, nil, nil
+		return nil, nil, fmt.Errorf("%w: no key is allowed to sign this file", ErrUnknownSigner)
 	}
 	want := make([]string, 0, len(allowed))
 	for _, a := range allowed {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -47,7 +48,6 @@ func TestVerifyRealVectors(t *testing.T) {
 	}{
 		{"noble armored, Ubuntu keys", nobleSums, false, Fingerprints("ubuntu"), noble},
 		{"noble binary, Ubuntu keys", nobleSums, true, Fingerprints("ubuntu"), noble},
-		{"noble armored, any key", nobleSums, false, nil, noble},
 		{"noble binary, exact key in people's format", nobleSums, true, []string{"d2eb 4462 6fdd c30b 513d  5bb7 1a5d 6c4c 7db8 7c81"}, noble},
 		{"jammy armored", jammySums, false, Fingerprints("ubuntu"), jammy},
 		{"jammy binary", jammySums, true, []string{ubuntuFP}, jammy},
@@ -78,7 +78,6 @@ func TestVerifyRealVectors(t *testing.T) {
 	}{
 		{"Fedora 44 key", []string{FedoraKey("44")}},
 		{"any Fedora key", Fingerprints("fedora")},
-		{"any key", nil},
 	}
 	data := readTestdata(t, fedoraSums)
 	for _, tt := range clearsigned {
@@ -139,7 +138,7 @@ func TestTamperedSignedText(t *testing.T) {
 				t.Errorf("%s with byte %d changed: err = %v, want ErrBadSignature", sums, i, err)
 			}
 		}
-		if _, err := k.VerifyDetached(append(bytes.Clone(signed), '\n'), sig, nil); !errors.Is(err, ErrBadSignature) {
+		if _, err := k.VerifyDetached(append(bytes.Clone(signed), '\n'), sig, Fingerprints("ubuntu")); !errors.Is(err, ErrBadSignature) {
 			t.Errorf("%s with a line appended: err = %v, want ErrBadSignature", sums, err)
 		}
 	}
@@ -185,7 +184,7 @@ func TestTamperedSignature(t *testing.T) {
 		if i >= hashedEnd && i < mpi {
 			continue
 		}
-		_, err := k.VerifyDetached(signed, flip(bin, i), nil)
+		_, err := k.VerifyDetached(signed, flip(bin, i), Fingerprints("ubuntu"))
 		switch {
 		case err == nil:
 			t.Errorf("signature with byte %d changed still verifies", i)
@@ -197,7 +196,7 @@ func TestTamperedSignature(t *testing.T) {
 			t.Errorf("signature packet header with byte %d changed: err = %v, want ErrNoSignature", i, err)
 		}
 	}
-	if _, err := k.VerifyDetached(signed, bin[:len(bin)/2], nil); !errors.Is(err, ErrNoSignature) {
+	if _, err := k.VerifyDetached(signed, bin[:len(bin)/2], Fingerprints("ubuntu")); !errors.Is(err, ErrNoSignature) {
 		t.Errorf("truncated signature: err = %v, want ErrNoSignature", err)
 	}
 
@@ -216,7 +215,7 @@ func TestTamperedSignature(t *testing.T) {
 		} else {
 			c[i] = 'A'
 		}
-		_, err := k.VerifyDetached(signed, c, nil)
+		_, err := k.VerifyDetached(signed, c, Fingerprints("ubuntu"))
 		if !errors.Is(err, ErrBadSignature) && !errors.Is(err, ErrNoSignature) {
 			t.Errorf("armored signature with line %d col %d changed: err = %v, want ErrBadSignature or ErrNoSignature", pos[0], pos[1], err)
 		}
@@ -244,7 +243,7 @@ func TestUnknownSignerThenWith(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, err := base.VerifyDetached(signed, sig.Bytes(), nil)
+	_, err := base.VerifyDetached(signed, sig.Bytes(), []string{fp})
 	if !errors.Is(err, ErrUnknownSigner) {
 		t.Fatalf("signature by an unknown key: err = %v, want ErrUnknownSigner", err)
 	}
@@ -252,7 +251,7 @@ func TestUnknownSignerThenWith(t *testing.T) {
 		t.Errorf("error %q does not name the signer %s", err, FormatFingerprint(fp))
 	}
 
-	k, err := base.With(publicArmor(t, e), fp)
+	k, err := base.With("mydistro", publicArmor(t, e), fp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +261,7 @@ func TestUnknownSignerThenWith(t *testing.T) {
 		Signer:      "Test Signer <test@example.org>",
 		Hash:        "SHA256",
 	}
-	for _, allowed := range [][]string{nil, {fp}, {ubuntuFP, strings.ToLower(fp)}} {
+	for _, allowed := range [][]string{{fp}, {ubuntuFP, strings.ToLower(fp)}} {
 		got, err := k.VerifyDetached(signed, sig.Bytes(), allowed)
 		if err != nil {
 			t.Fatalf("after With, allowed %v: %v", allowed, err)
@@ -282,7 +281,7 @@ func TestUnknownSignerThenWith(t *testing.T) {
 		t.Errorf("added key not in allowed: err = %v, want ErrUnknownSigner saying it may not sign", err)
 	}
 	// The embedded keyring did not learn the key.
-	if _, err := base.VerifyDetached(signed, sig.Bytes(), nil); !errors.Is(err, ErrUnknownSigner) {
+	if _, err := base.VerifyDetached(signed, sig.Bytes(), []string{fp}); !errors.Is(err, ErrUnknownSigner) {
 		t.Errorf("embedded keyring after With: err = %v, want ErrUnknownSigner", err)
 	}
 }
@@ -343,7 +342,7 @@ func TestWeakHash(t *testing.T) {
 	signed := readTestdata(t, nobleSums)
 	e := newKey(t, "Old Habits", t0, 0)
 	fp := fingerprintOf(e)
-	k, err := embeddedRing(t).With(publicArmor(t, e), fp)
+	k, err := embeddedRing(t).With("mydistro", publicArmor(t, e), fp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,7 +475,7 @@ func TestKeyValidityAtSigningTime(t *testing.T) {
 				tt.change(t, e)
 			}
 			fp := fingerprintOf(e)
-			k, err := embeddedRing(t).With(publicArmor(t, e), fp)
+			k, err := embeddedRing(t).With("mydistro", publicArmor(t, e), fp)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -544,7 +543,7 @@ func TestNoSignature(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := k.VerifyDetached(signed, tt.sig, nil)
+			_, err := k.VerifyDetached(signed, tt.sig, Fingerprints("ubuntu"))
 			if !errors.Is(err, ErrNoSignature) || !strings.Contains(err.Error(), tt.mention) {
 				t.Fatalf("err = %v, want ErrNoSignature mentioning %q", err, tt.mention)
 			}
@@ -595,5 +594,115 @@ func TestVerifyClearsignedFraming(t *testing.T) {
 				t.Errorf("text returned with an error: %q", text)
 			}
 		})
+	}
+}
+
+// An empty list of allowed keys allows no key: a signature that would verify
+// by the right key, or by a user's key in the ring, is refused, so a catalog
+// entry that names no keys can never be reported verified.
+func TestEmptyAllowedListVerifiesNothing(t *testing.T) {
+	base := embeddedRing(t)
+	signed := readTestdata(t, nobleSums)
+	sig := readTestdata(t, nobleSums+".gpg")
+	e := newKey(t, "User Key", t0, 0)
+	k, err := base.With("mydistro", publicArmor(t, e), fingerprintOf(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var userSig bytes.Buffer
+	if err := openpgp.ArmoredDetachSign(&userSig, e, bytes.NewReader(signed), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		sig     []byte
+		allowed []string
+	}{
+		{"pinned key, nil list", sig, nil},
+		{"pinned key, empty list", sig, []string{}},
+		{"user key, nil list", userSig.Bytes(), nil},
+	} {
+		if _, err := k.VerifyDetached(signed, tc.sig, tc.allowed); !errors.Is(err, ErrUnknownSigner) {
+			t.Errorf("%s: err = %v, want ErrUnknownSigner", tc.name, err)
+		}
+	}
+	data := readTestdata(t, fedoraSums)
+	if _, _, err := k.VerifyClearsigned(data, nil); !errors.Is(err, ErrUnknownSigner) {
+		t.Errorf("clearsigned, nil list: err = %v, want ErrUnknownSigner", err)
+	}
+}
+
+// A user key is scoped to the distro it was added for: AllowedFor keeps it
+// for that distro only, and keeps pinned keys for any entry that names them.
+func TestAllowedForScopesUserKeys(t *testing.T) {
+	e := newKey(t, "User Key", t0, 0)
+	fp := fingerprintOf(e)
+	k, err := embeddedRing(t).With("MyDistro", publicArmor(t, e), fp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		distro string
+		fps    []string
+		want   []string
+	}{
+		{"mydistro", []string{strings.ToLower(FormatFingerprint(fp))}, []string{fp}},
+		{"otherdistro", []string{fp}, nil},
+		{"otherdistro", []string{fp, ubuntuFP}, []string{ubuntuFP}},
+		{"ubuntu", []string{"not hex", ubuntuFP, ubuntuFP}, []string{ubuntuFP}},
+		{"mydistro", nil, nil},
+		{"mydistro", []string{fingerprintOf(newKey(t, "Absent", t0, 0))}, nil},
+	} {
+		if got := k.AllowedFor(tc.distro, tc.fps); !slices.Equal(got, tc.want) {
+			t.Errorf("AllowedFor(%q, %q) = %q, want %q", tc.distro, tc.fps, got, tc.want)
+		}
+	}
+	if _, err := embeddedRing(t).With("", publicArmor(t, e), fp); err == nil {
+		t.Error("With without a distro succeeded")
+	}
+}
+
+// Arch's key block from the arch-boxes README is embedded and pinned, with the
+// signing subkey that makes its signatures.
+func TestArchBoxesKeyPinned(t *testing.T) {
+	k := embeddedRing(t)
+	const archFP = "1B9A16984A4E8CB448712D2AE0B78BF4326C6F8F"
+	if !slices.Equal(Fingerprints("arch"), []string{archFP}) {
+		t.Fatalf("Fingerprints(arch) = %q", Fingerprints("arch"))
+	}
+	var found bool
+	for _, e := range k.entities {
+		if fingerprintOf(e) != archFP {
+			continue
+		}
+		found = true
+		if len(e.Subkeys) != 1 || fmt.Sprintf("%X", e.Subkeys[0].PublicKey.Fingerprint) != "656E4C5AC1CC3B86E539D97E343635A6859A9174" {
+			t.Errorf("arch-boxes subkeys = %+v", e.Subkeys)
+		}
+		exp := e.Subkeys[0].Sig.CreationTime.Add(time.Duration(*e.Subkeys[0].Sig.KeyLifetimeSecs) * time.Second)
+		if exp.UTC().Format(time.DateOnly) != "2027-05-28" {
+			t.Errorf("signing subkey expires %s, want 2027-05-28", exp)
+		}
+	}
+	if !found {
+		t.Fatal("arch-boxes key not in the embedded ring")
+	}
+}
+
+func TestReleaseKeys(t *testing.T) {
+	for _, tc := range []struct {
+		distro, version string
+		want            []string
+	}{
+		{"almalinux", "8", []string{"5E9B8F5617B5066CE92057C3488FCF7C3ABB34F8", "BC5EDDCADF502C077F1582882AE81E8ACED7258B"}},
+		{"almalinux", "9.6", []string{"BF18AC2876178908D6E71267D36CB86CB86B3716"}},
+		{"rocky", "10", []string{"FC226859C0860BF0DDB95B085B106C736FEDFC85"}},
+		{"fedora", "44 Beta", []string{fedora44FP}},
+		{"fedora", "99", nil},
+		{"ubuntu", "24.04", nil},
+	} {
+		if got := ReleaseKeys(tc.distro, tc.version); !slices.Equal(got, tc.want) {
+			t.Errorf("ReleaseKeys(%s, %s) = %q, want %q", tc.distro, tc.version, got, tc.want)
+		}
 	}
 }
