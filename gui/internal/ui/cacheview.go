@@ -3,7 +3,9 @@ package ui
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"maps"
+	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -179,8 +181,12 @@ func (c *cacheView) applyFilter() {
 	c.empty.Hidden = len(c.shown) > 0
 	c.u.stats.fullCache++
 	c.list.Refresh()
+	// The list remembers a selected row number, not an image: after a
+	// delete or a prune the row number names another image, or none.
 	if i, ok := c.index[c.sel]; ok && c.hasSel {
 		c.list.Select(i)
+	} else {
+		c.list.UnselectAll()
 	}
 }
 
@@ -375,6 +381,11 @@ func (c *cacheView) showSelection() {
 	setEnabled(c.convert, ready && !busy && !hasRaw && diskFormat(im) != "raw")
 	setEnabled(c.remove, !busy)
 	_, pulling := c.u.liveJobs[im.Key]
+	if pulling {
+		setButtonText(c.remove, "Stop and delete…")
+	} else {
+		setButtonText(c.remove, "Delete…")
+	}
 	setVisible(c.update, upd)
 	if upd {
 		setButtonText(c.update, "Update to "+up.Latest)
@@ -587,14 +598,77 @@ func (c *cacheView) copySelected() {
 	c.selStatus.SetText("Copied " + im.Path + " to the clipboard.")
 }
 
-// deleteSelected asks, then deletes the selected image.
+// deleteSelected asks, then deletes the selected image. While a download
+// of it runs, the question says that it stops the download, with the
+// bytes on disk now.
 func (c *cacheView) deleteSelected() {
 	im, ok := c.selected()
 	if !ok {
 		return
 	}
-	u := c.u
-	u.confirm("Delete "+u.imageTitle(im.Key)+"?",
-		"This removes "+units.Bytes(im.SizeBytes)+" from the cache ("+im.Path+"). You can download it again later.",
-		"Delete", func() { u.removeImage(im.Key) })
+	c.u.confirmDelete(im.Key, im.Path)
+}
+
+// confirmDelete measures what image k holds on disk now, asks, and
+// deletes it; a download of it is stopped first.
+func (u *UI) confirmDelete(k cache.Key, dir string) {
+	go func() {
+		size := diskUsage(dir)
+		u.do(func() {
+			title := u.imageTitle(k)
+			if _, pulling := u.liveJobs[k]; pulling {
+				u.confirm("Stop the download and delete "+units.Bytes(size)+"?",
+					"The download of "+title+" stops and the "+units.Bytes(size)+" downloaded so far are deleted. Downloading it later starts from the beginning.",
+					"Stop and delete", func() { u.stopAndRemove(k) })
+				return
+			}
+			u.confirm("Delete "+title+"?",
+				"This removes "+units.Bytes(size)+" from the cache ("+dir+"). You can download it again later.",
+				"Delete", func() { u.removeImage(k) })
+		})
+	}()
+}
+
+// stopAndRemove cancels the jobs pulling k, waits for them to end, and
+// deletes the image; their rows leave the Downloads list, since nothing of
+// them is kept.
+func (u *UI) stopAndRemove(k cache.Key) {
+	var jobs []*core.Job
+	for _, j := range u.m.Jobs() {
+		if s := j.Snapshot(); s.Key == k && !s.Phase.Finished() {
+			jobs = append(jobs, j)
+			u.dl.cleared[s.ID] = true
+		}
+	}
+	if !u.ops.start(k, opDelete) {
+		return
+	}
+	u.pokeTick()
+	go func() {
+		for _, j := range jobs {
+			j.Cancel()
+			select {
+			case <-j.Done():
+			case <-u.ctx.Done():
+				u.ops.end(k)
+				return
+			}
+		}
+		u.ops.end(k)
+		u.removeImage(k)
+	}()
+}
+
+// diskUsage is the bytes of the files under dir, 0 when it cannot be read.
+func diskUsage(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }

@@ -201,7 +201,7 @@ func describeProgress(s core.Snapshot) string {
 	if s.BytesTotal < 0 {
 		parts[0] = units.Bytes(s.BytesDone)
 	}
-	if s.Phase == core.PhaseDownloading || s.Phase == core.PhaseVerifying {
+	if s.Phase == core.PhaseDownloading && s.Speed > 0 {
 		parts = append(parts, units.Rate(s.Speed))
 		if s.ETA > 0 {
 			parts = append(parts, units.Duration(s.ETA)+" left")

@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -112,6 +113,7 @@ type UI struct {
 	hintedTray  bool           // the "still running in the tray" note was sent
 	wantCached  *cache.Key     // select this image in the Cache tab once listed
 	upd         updateState    // what the last update check found
+	speeds      map[int]*speedMeter
 
 	poke      chan struct{}
 	tickBusy  atomic.Bool
@@ -164,6 +166,7 @@ func New(a fyne.App, w fyne.Window, opt Options) *UI {
 		app: a, win: w, opt: opt, ctx: ctx, stop: stop,
 		freeSpace: -1,
 		liveJobs:  map[cache.Key]core.Snapshot{},
+		speeds:    map[int]*speedMeter{},
 		notified:  map[int]bool{},
 		poke:      make(chan struct{}, 1),
 		ops:       opTable{m: map[cache.Key]*opState{}},
@@ -430,6 +433,8 @@ func (u *UI) sameAsLastTick(snaps []jobSnap, ops map[cache.Key]opState) bool {
 // apply brings every view up to date with one tick's data.
 func (u *UI) apply(snaps []jobSnap, ops map[cache.Key]opState) {
 	u.stats.ticks++
+	snaps = slices.Clone(snaps) // the ticker keeps the originals to compare
+	u.measureSpeeds(snaps)
 	ended, pulled := false, false
 	live := map[cache.Key]core.Snapshot{}
 	active := 0
