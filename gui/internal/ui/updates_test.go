@@ -284,8 +284,9 @@ func TestUpdateChecksNeverOverlap(t *testing.T) {
 	}
 }
 
-// refreshMirror serves Ubuntu's simplestreams (which add 26.10 "stonking")
-// and listings for Fedora, Alpine, Rocky and AlmaLinux, and points the
+// refreshMirror serves Ubuntu's simplestreams and listings for Fedora
+// (which add Fedora 45, not in the built-in catalog), Alpine, Rocky and
+// AlmaLinux, and points the
 // Manager's mirrors for them at it.
 func refreshMirror(t *testing.T) (*mirrortest.Server, func(o *core.Options)) {
 	srv := mirrortest.New(t)
@@ -319,27 +320,27 @@ func TestCatalogRefresh(t *testing.T) {
 	if s := c.sourceLine.Text; !strings.Contains(s, "the catalog built into this version") || strings.Contains(s, "vmimages catalog") {
 		t.Errorf("source line %q", s)
 	}
-	if slices.Contains(c.children["d:ubuntu"], versionNode("ubuntu", "26.10")) {
-		t.Fatal("26.10 is in the tree before the refresh")
+	if slices.Contains(c.children["d:fedora"], versionNode("fedora", "45")) {
+		t.Fatal("Fedora 45 is in the tree before the refresh")
 	}
 	h.tap(c.refresh)
 	if !c.refresh.Disabled() {
 		t.Error("Refresh catalog can be pressed twice")
 	}
 	h.waitFor("the refresh", func() bool { return !c.refreshing })
-	if s := c.refreshLine.Text; !c.refreshLine.Visible() || !strings.HasPrefix(s, "New: ") || !strings.Contains(s, "ubuntu 26.10 (stonking)") {
+	if s := c.refreshLine.Text; !c.refreshLine.Visible() || !strings.HasPrefix(s, "New: ") || !strings.Contains(s, "fedora 45") {
 		t.Errorf("result line %q (visible %v)", s, c.refreshLine.Visible())
 	}
-	if !slices.Contains(c.children["d:ubuntu"], versionNode("ubuntu", "26.10")) {
-		t.Errorf("ubuntu's versions in the tree: %v", c.children["d:ubuntu"])
+	if !slices.Contains(c.children["d:fedora"], versionNode("fedora", "45")) {
+		t.Errorf("fedora's versions in the tree: %v", c.children["d:fedora"])
 	}
-	if !h.u.SelectEntry("ubuntu", "stonking") {
-		t.Fatal("stonking cannot be selected")
+	if !h.u.SelectEntry("fedora", "45") {
+		t.Fatal("Fedora 45 cannot be selected")
 	}
-	if tree := h.treeTexts(); !strings.Contains(tree, "26.10 (stonking)") {
+	if tree := h.treeTexts(); !strings.Contains(tree, "45") {
 		t.Errorf("the tree shows:\n%s", tree)
 	}
-	if !strings.Contains(texts(c.detail), "Ubuntu Server 26.10") {
+	if !strings.Contains(texts(c.detail), h.u.distroName("fedora")+" 45") {
 		t.Errorf("detail:\n%s", texts(c.detail))
 	}
 	if s := c.sourceLine.Text; !strings.Contains(s, "updated from upstream on") {
@@ -352,8 +353,8 @@ func TestCatalogRefresh(t *testing.T) {
 	if s := c.refreshLine.Text; !strings.HasPrefix(s, "No distribution answered; using the built-in catalog updated from upstream on") {
 		t.Errorf("offline result line %q", s)
 	}
-	if !slices.Contains(c.children["d:ubuntu"], versionNode("ubuntu", "26.10")) {
-		t.Error("26.10 left the tree when the mirror went away")
+	if !slices.Contains(c.children["d:fedora"], versionNode("fedora", "45")) {
+		t.Error("Fedora 45 left the tree when the mirror went away")
 	}
 	if d := h.topDialog(); d != nil {
 		t.Errorf("a dialog %q", d.Title)
