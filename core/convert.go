@@ -16,7 +16,7 @@ func (m *Manager) Convert(ctx context.Context, k cache.Key) (*PreparedImage, err
 // ConvertWithProgress is Convert reporting qemu-img's progress as a
 // fraction in [0,1] to progress (when not nil), from another goroutine.
 // The disk is proven first: hashed against its recorded digest (a mismatch
-// or a symbolic link fails with an error wrapping cache.ErrSourceChanged,
+// or a symbolic link fails with an error wrapping cache.ErrNotVerified,
 // which IsIntegrity reports), and checked unchanged after the conversion.
 func (m *Manager) ConvertWithProgress(ctx context.Context, k cache.Key, progress func(fraction float64)) (*PreparedImage, error) {
 	// Check first, so that a missing image is reported as such.

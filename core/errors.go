@@ -35,7 +35,7 @@ func IsIntegrity(err error) bool {
 		errors.Is(err, trust.ErrWeakHash) ||
 		errors.Is(err, trust.ErrNoSignature) ||
 		errors.Is(err, manifest.ErrWeakDigest) ||
-		errors.Is(err, cache.ErrSourceChanged)
+		errors.Is(err, cache.ErrNotVerified)
 }
 
 // Explain turns an error into a sentence for people: what happened and,

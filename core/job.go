@@ -431,14 +431,20 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 			j.notice(change)
 		}
 	}
+	var convErr error
 	if raw && !keptRaw {
-		if err := m.convertTx(ctx, tx, j); err != nil {
-			return nil, err
+		if convErr = m.convertTx(ctx, tx, j); convErr != nil && ctx.Err() != nil {
+			return nil, convErr
 		}
 	}
+	// A failed conversion still commits the verified download: the image
+	// is usable, and a later convert or pull --raw tries again.
 	committed, err := tx.Commit(meta)
 	if err != nil {
 		return nil, err
+	}
+	if convErr != nil {
+		return nil, convErr
 	}
 	img := m.prepared(key, committed)
 	img.Signature = sig

@@ -65,7 +65,10 @@ func Run(opts Options) int {
 		TrayHost:        trayHost,
 		NoNotifications: !tray,
 		Notify:          notifier(),
-		OnAttach:        func() { hooks.apply(u) },
+		OnAttach: func() {
+			hooks.apply(u)
+			u.StartAutoRefresh(core.DefaultRefreshSchedule, core.SystemClock)
+		},
 	})
 	w.SetContent(u.Content())
 	w.Resize(fyne.NewSize(1040, 700))

@@ -266,7 +266,7 @@ func (tx *Tx) Keep(role string, update func(*AssetMeta)) (AssetMeta, error) {
 	}
 	fi, err := os.Lstat(tx.Path(a.File))
 	if err != nil || !fi.Mode().IsRegular() || (a.Size > 0 && fi.Size() != a.Size) {
-		return AssetMeta{}, fmt.Errorf("%s: %s is not in place", tx.k, a.File)
+		return AssetMeta{}, fmt.Errorf("%w: %s: %s is missing, not a regular file or of another size", ErrNotVerified, tx.k, a.File)
 	}
 	k := *a
 	if update != nil {
@@ -428,16 +428,17 @@ func rawChange(ctx context.Context, dir string, m *Meta, progress Progress) (str
 	return "", nil
 }
 
-// ErrSourceChanged means a conversion's source file is not, or is no longer,
-// the verified disk: its bytes differ from the recorded digest, or it changed
-// while it was read.
-var ErrSourceChanged = errors.New("the disk to convert is not the verified one")
+// ErrNotVerified means a committed file is not, or is no longer, the
+// verified one: missing, not a regular file (a symbolic link), of another
+// size, with other bytes than the recorded digest, or changed while a
+// conversion read it.
+var ErrNotVerified = errors.New("not the verified file")
 
 // Source returns the new build's asset with the given role for a conversion
 // to read, proven: a file staged in this transaction was verified as it
 // arrived; a kept (committed) file is hashed now against its recorded
 // digest. check, called after the conversion and before StageRaw, fails
-// (ErrSourceChanged) when the file at path changed meanwhile.
+// (ErrNotVerified) when the file at path changed meanwhile.
 func (tx *Tx) Source(ctx context.Context, role string, progress Progress) (path string, check func() error, err error) {
 	tx.mu.Lock()
 	s, isStaged := tx.staged[role]
@@ -453,10 +454,10 @@ func (tx *Tx) Source(ctx context.Context, role string, progress Progress) (path 
 	}
 	before, err := os.Lstat(path)
 	if err != nil {
-		return "", nil, fmt.Errorf("%w: %s: %w", ErrSourceChanged, path, err)
+		return "", nil, fmt.Errorf("%w: %s: %w", ErrNotVerified, path, err)
 	}
 	if !before.Mode().IsRegular() {
-		return "", nil, fmt.Errorf("%w: %s is not a regular file (a symbolic link?)", ErrSourceChanged, path)
+		return "", nil, fmt.Errorf("%w: %s is not a regular file (a symbolic link?)", ErrNotVerified, path)
 	}
 	if isKept {
 		h, err := a.Digest.NewHash()
@@ -474,16 +475,16 @@ func (tx *Tx) Source(ctx context.Context, role string, progress Progress) (path 
 			if ctx.Err() != nil {
 				return "", nil, context.Cause(ctx)
 			}
-			return "", nil, fmt.Errorf("%w: %s: %w", ErrSourceChanged, path, err)
+			return "", nil, fmt.Errorf("%w: %s: %w", ErrNotVerified, path, err)
 		}
 		if sum := h.Sum(nil); !a.Digest.Matches(sum) {
-			return "", nil, fmt.Errorf("%w: %s has %s %x, the verified disk %s", ErrSourceChanged, a.File, a.Digest.Algorithm, sum, a.Digest.Hex)
+			return "", nil, fmt.Errorf("%w: %s has %s %x, the verified disk %s", ErrNotVerified, a.File, a.Digest.Algorithm, sum, a.Digest.Hex)
 		}
 	}
 	check = func() error {
 		after, err := os.Lstat(path)
 		if err != nil || !os.SameFile(before, after) || after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) {
-			return fmt.Errorf("%w: %s changed while it was converted", ErrSourceChanged, path)
+			return fmt.Errorf("%w: %s changed while it was converted", ErrNotVerified, path)
 		}
 		return nil
 	}

@@ -284,9 +284,8 @@ func TestUpdateChecksNeverOverlap(t *testing.T) {
 	}
 }
 
-// refreshMirror serves Ubuntu's simplestreams and listings for Fedora
-// (which add Fedora 45, not in the built-in catalog), Alpine, Rocky and
-// AlmaLinux, and points the
+// refreshMirror serves Ubuntu's simplestreams (which give 26.10 "stonking" its end of life)
+// and listings for Fedora, Alpine, Rocky and AlmaLinux, and points the
 // Manager's mirrors for them at it.
 func refreshMirror(t *testing.T) (*mirrortest.Server, func(o *core.Options)) {
 	srv := mirrortest.New(t)
@@ -321,7 +320,7 @@ func TestCatalogRefresh(t *testing.T) {
 		t.Errorf("source line %q", s)
 	}
 	if slices.Contains(c.children["d:fedora"], versionNode("fedora", "45")) {
-		t.Fatal("Fedora 45 is in the tree before the refresh")
+		t.Fatal("fedora 45 is in the tree before the refresh")
 	}
 	h.tap(c.refresh)
 	if !c.refresh.Disabled() {
@@ -335,12 +334,12 @@ func TestCatalogRefresh(t *testing.T) {
 		t.Errorf("fedora's versions in the tree: %v", c.children["d:fedora"])
 	}
 	if !h.u.SelectEntry("fedora", "45") {
-		t.Fatal("Fedora 45 cannot be selected")
+		t.Fatal("fedora 45 cannot be selected")
 	}
 	if tree := h.treeTexts(); !strings.Contains(tree, "45") {
 		t.Errorf("the tree shows:\n%s", tree)
 	}
-	if !strings.Contains(texts(c.detail), h.u.distroName("fedora")+" 45") {
+	if !strings.Contains(texts(c.detail), "Fedora Cloud 45") {
 		t.Errorf("detail:\n%s", texts(c.detail))
 	}
 	if s := c.sourceLine.Text; !strings.Contains(s, "updated from upstream on") {
@@ -354,7 +353,7 @@ func TestCatalogRefresh(t *testing.T) {
 		t.Errorf("offline result line %q", s)
 	}
 	if !slices.Contains(c.children["d:fedora"], versionNode("fedora", "45")) {
-		t.Error("Fedora 45 left the tree when the mirror went away")
+		t.Error("fedora 45 left the tree when the mirror went away")
 	}
 	if d := h.topDialog(); d != nil {
 		t.Errorf("a dialog %q", d.Title)
