@@ -362,6 +362,8 @@ func (c *cacheView) showSelection() {
 		c.selStatus.SetText(updateLabel(up) + " Update fetches it; build " + im.Build + " stays until the new one is verified.")
 	case c.results[im.Key] != "":
 		c.selStatus.SetText(sentence(c.results[im.Key]))
+	case (im.Meta == nil || im.Meta.DiskRaw == nil) && diskFormat(im) != "raw" && !c.u.m.CanConvert():
+		c.selStatus.SetText(qemuImgHint)
 	default:
 		c.selStatus.SetText("Verify re-hashes the files and compares them with the digests recorded at download.")
 	}
@@ -378,7 +380,8 @@ func (c *cacheView) showSelection() {
 	ready := im.State == cache.StateReady
 	hasRaw := im.Meta != nil && im.Meta.DiskRaw != nil
 	setEnabled(c.verify, ready && !busy)
-	setEnabled(c.convert, ready && !busy && !hasRaw && diskFormat(im) != "raw")
+	canConvert := c.u.m.CanConvert()
+	setEnabled(c.convert, ready && !busy && !hasRaw && diskFormat(im) != "raw" && canConvert)
 	setEnabled(c.remove, !busy)
 	_, pulling := c.u.liveJobs[im.Key]
 	if pulling {
@@ -411,17 +414,8 @@ func describeImage(im cache.Image) string {
 		files = append(files, r.File+" ("+units.Bytes(r.Size)+")")
 	}
 	text := "Files: " + strings.Join(files, ", ")
-	if s := im.Meta.Signature; s != nil {
-		switch s.Status {
-		case core.SigVerified:
-			text += " · checksums signed, signature verified"
-		case core.SigUnsigned:
-			text += " · checksum over HTTPS; not signed upstream"
-		case core.SigUnchecked:
-			text += " · signature not checked (no key pinned)"
-		}
-	}
-	return text
+	proof, _, _ := strings.Cut(proofText(im.Meta), "\n")
+	return text + " · " + strings.TrimSuffix(proof, ".")
 }
 
 // diskFormat is the cached disk's format.

@@ -58,6 +58,11 @@ type catalogView struct {
 	support     *widget.Label
 	source      *widget.Label
 	state       *widget.Label
+	size        *widget.Label // the download's size, before it starts
+	proof       *widget.Label // how the cached image was proven
+	proofKey    *widget.Label
+	space       *widget.Label // a warning when the download will not fit
+	rawHint     *widget.Label // why the raw check is off
 	note        *widget.Label
 	noteKey     *widget.Label
 	raw         *widget.Check
@@ -166,6 +171,13 @@ func (c *catalogView) buildDetail() {
 	c.arch = widget.NewSelect(nil, func(string) { c.showState() })
 	value := func() *widget.Label { return wrapLabel("") }
 	c.contains, c.boot, c.checksums, c.support, c.source, c.state = value(), value(), value(), value(), value(), value()
+	c.size, c.proof = value(), value()
+	c.space = wrapLabel("")
+	c.space.Importance = widget.WarningImportance
+	c.space.Hide()
+	c.rawHint = wrapLabel(qemuImgHint)
+	c.rawHint.Importance = widget.WarningImportance
+	c.rawHint.Hide()
 	c.source.Truncation = fyne.TextTruncateEllipsis
 	c.source.Wrapping = fyne.TextWrapOff
 	c.note = wrapLabel("")
@@ -177,6 +189,7 @@ func (c *catalogView) buildDetail() {
 		return widget.NewLabelWithStyle(s, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
 	}
 	c.noteKey = key("Notes")
+	c.proofKey = key("Proof")
 	form := container.New(layout.NewFormLayout(),
 		key("Architecture"), container.NewHBox(c.arch),
 		key("Contains"), c.contains,
@@ -185,11 +198,13 @@ func (c *catalogView) buildDetail() {
 		key("Supported until"), c.support,
 		key("Source"), c.source,
 		key("In the cache"), c.state,
+		key("Download size"), c.size,
+		c.proofKey, c.proof,
 		c.noteKey, c.note,
 	)
 	c.detail = container.NewVBox(
 		c.title, c.subtitle, widget.NewSeparator(), form,
-		widget.NewSeparator(), c.raw, container.NewHBox(c.download),
+		widget.NewSeparator(), c.raw, c.rawHint, c.space, container.NewHBox(c.download),
 	)
 	c.detail.Hide()
 	c.resetRawDefault()
@@ -514,12 +529,7 @@ func (c *catalogView) show(d *catalog.Distro, v *catalog.Version) {
 	c.note.SetText(sentence(d.Note))
 	c.noteKey.Hidden = d.Note == ""
 	c.note.Hidden = d.Note == ""
-	if c.info.DiskFormat == "raw" {
-		c.raw.SetChecked(false)
-		c.raw.Disable()
-	} else {
-		c.raw.Enable()
-	}
+	c.showRawChoice()
 	c.placeholder.Hide()
 	c.detail.Show()
 	c.showState()
@@ -576,6 +586,7 @@ func (c *catalogView) showState() {
 		}
 	}
 	setText(c.state, text)
+	c.showSizeAndProof(k)
 	setButtonText(c.download, button)
 	icon := theme.DownloadIcon()
 	if c.action == actCheck || button == "Checking for updates…" {
@@ -607,9 +618,69 @@ func (c *catalogView) startDownload() {
 		c.download.SetText("Starting…")
 		c.u.pullUpdate(k, c.raw.Checked)
 	default:
+		if need, free, short := c.u.shortOfSpace(k); short {
+			c.download.Enable()
+			c.u.askForSpace(c.u.imageTitle(k), need, free)
+			return
+		}
 		c.download.SetText("Starting…")
 		c.u.pull(refOf(k), core.PullOptions{Raw: c.raw.Checked})
 	}
+}
+
+// showRawChoice offers the raw conversion where it can work: not for a
+// disk that is raw already, and not without qemu-img, which it says how to
+// install.
+func (c *catalogView) showRawChoice() {
+	can := c.u.m.CanConvert()
+	setVisible(c.rawHint, !can)
+	switch {
+	case c.info.DiskFormat == "raw":
+		c.raw.SetChecked(false)
+		c.raw.Disable()
+	case !can:
+		c.raw.SetChecked(false)
+		c.raw.Disable()
+	default:
+		c.raw.Enable()
+	}
+}
+
+// showSizeAndProof fills the Download size and Proof rows for image k and
+// warns when the download will not fit.
+func (c *catalogView) showSizeAndProof(k cache.Key) {
+	u := c.u
+	im, cached := u.imagesByKey[k]
+	ready := cached && im.State == cache.StateReady
+	proof := ""
+	if ready && im.Meta != nil {
+		proof = proofText(im.Meta)
+	}
+	setText(c.proof, proof)
+	setVisible(c.proof, proof != "")
+	setVisible(c.proofKey, proof != "")
+	if ready {
+		setText(c.size, units.Bytes(im.SizeBytes)+" on disk")
+		setVisible(c.space, false)
+		return
+	}
+	sz := u.sizeOf(k)
+	switch {
+	case sz.pending:
+		setText(c.size, "asking the server…")
+	case sz.err != nil:
+		what, _ := explain(sz.err, "")
+		setText(c.size, "unknown: "+strings.TrimSuffix(what, "."))
+	case sz.bytes < 0:
+		setText(c.size, "unknown: the server does not say")
+	default:
+		setText(c.size, units.Bytes(sz.bytes))
+	}
+	need, free, short := u.shortOfSpace(k)
+	if short {
+		setText(c.space, "Not enough space: this download needs "+units.Bytes(need)+" more, and the cache's disk has "+units.Bytes(free)+" free. Free some with Prune… in the Cache tab, or choose a cache folder on a larger disk in Settings.")
+	}
+	setVisible(c.space, short)
 }
 
 // startRefresh asks the distributions which releases exist now, in a

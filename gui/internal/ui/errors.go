@@ -122,7 +122,7 @@ func advice(err error) string {
 	case errors.Is(err, qemuimg.ErrMissing):
 		return "The image itself is kept. " + qemuImgHint
 	case errors.Is(err, cache.ErrInUse):
-		return "Another program (perhaps the vmimages command line) is using this image. Wait for it to finish, then try again."
+		return "Another program is using this image, perhaps a download from the command line. Wait for it to finish, then try again."
 	case errors.Is(err, cache.ErrNotCached):
 		return "The image is no longer in the cache. Download it again from the Catalog tab."
 	case errors.Is(err, catalog.ErrNoBuild):

@@ -114,6 +114,7 @@ type UI struct {
 	wantCached  *cache.Key     // select this image in the Cache tab once listed
 	upd         updateState    // what the last update check found
 	speeds      map[int]*speedMeter
+	sizes       map[cache.Key]sizeInfo // download sizes looked up
 
 	poke      chan struct{}
 	tickBusy  atomic.Bool
@@ -167,6 +168,7 @@ func New(a fyne.App, w fyne.Window, opt Options) *UI {
 		freeSpace: -1,
 		liveJobs:  map[cache.Key]core.Snapshot{},
 		speeds:    map[int]*speedMeter{},
+		sizes:     map[cache.Key]sizeInfo{},
 		notified:  map[int]bool{},
 		poke:      make(chan struct{}, 1),
 		ops:       opTable{m: map[cache.Key]*opState{}},

@@ -461,7 +461,9 @@ func TestConvertToRaw(t *testing.T) {
 	h.waitFor("the raw disk in the listing", func() bool { return h.u.cv.convert.Text == "Raw disk present" && h.u.cv.convert.Disabled() })
 }
 
-// TestConvertWithoutQemuImg says to install qemu-img.
+// TestConvertWithoutQemuImg (issue 9, item 8): without qemu-img, Convert
+// is disabled and says how to install it, and so is the catalog's raw
+// choice.
 func TestConvertWithoutQemuImg(t *testing.T) {
 	h := newHarness(t, nil, func(o *core.Options) { o.QemuImg = filepath.Join(t.TempDir(), "no-qemu-img") })
 	k := cache.Key{Distro: "debian", Version: "12", Arch: "x86_64"}
@@ -469,10 +471,16 @@ func TestConvertWithoutQemuImg(t *testing.T) {
 	h.u.reloadCache()
 	h.waitFor("the image", func() bool { return len(h.u.cv.all) == 1 })
 	h.u.cv.Select(k)
-	h.tap(h.u.cv.convert)
-	h.waitFor("the error dialog", func() bool { return h.u.dialog != nil })
-	if d := h.topDialog(); !strings.HasPrefix(d.Title, "Could not convert") || !strings.Contains(d.Text, "install qemu-img") {
-		t.Errorf("dialog %q: %s", d.Title, d.Text)
+	h.pump()
+	if !h.u.cv.convert.Disabled() {
+		t.Error("Convert is enabled without qemu-img")
+	}
+	if s := h.u.cv.selStatus.Text; !strings.Contains(s, "needs qemu-img: install it") || !strings.Contains(s, "qemu-utils") {
+		t.Errorf("the cache pane says %q", s)
+	}
+	h.u.SelectEntry("debian", "13")
+	if !h.u.cat.raw.Disabled() || !h.u.cat.rawHint.Visible() {
+		t.Error("the catalog offers the raw conversion without qemu-img")
 	}
 }
 

@@ -1,6 +1,10 @@
 package ui
 
 import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -11,6 +15,12 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 
 	"vmimages/core"
+	"vmimages/core/cache"
+	"vmimages/core/catalog"
+	"vmimages/core/config"
+	"vmimages/core/download"
+	"vmimages/core/qemuimg"
+	"vmimages/core/trust"
 )
 
 // shortcut types a keyboard shortcut on the window.
@@ -218,4 +228,97 @@ func shownRate(text string) float64 {
 		return v
 	}
 	return 0
+}
+
+// TestSizeAndSpaceBeforeDownload (issue 9, item 8): the catalog shows the
+// download's size before Download is pressed, and when it will not fit it
+// warns, and Download asks, pointing to Prune… and Settings; nothing starts.
+func TestSizeAndSpaceBeforeDownload(t *testing.T) {
+	srv, _ := newMirror(t, 3_000_000)
+	h := newHarness(t, srv, nil)
+	c := h.u.cat
+	h.u.SelectEntry("debian", "12")
+	h.waitFor("the size", func() bool { return c.size.Text == "2.9 MiB" })
+	if c.space.Visible() {
+		t.Errorf("a space warning with %d bytes free: %q", h.u.freeSpace, c.space.Text)
+	}
+	h.u.freeSpace = 1 << 20 // a disk with 1 MiB free
+	c.showState()
+	if w := c.space.Text; !c.space.Visible() || !strings.Contains(w, "needs 2.9 MiB") || !strings.Contains(w, "Prune…") {
+		t.Errorf("space warning %q (shown %v)", w, c.space.Visible())
+	}
+	h.tap(c.download)
+	d := h.topDialog()
+	if d == nil || d.Title != "Not enough space for Debian 12 "+hostKey("12").Arch || d.Buttons["Prune…"] == nil || d.Buttons["Settings"] == nil {
+		t.Fatalf("Download on a full disk: dialog %+v", d)
+	}
+	if n := len(h.m.Jobs()); n != 0 {
+		t.Errorf("%d downloads started on a full disk", n)
+	}
+	h.tap(d.Buttons["Prune…"])
+	if h.u.tabs.Selected() != h.u.tabItems["cache"] || h.u.dialog == nil || !strings.HasPrefix(h.u.dialog.Title, "Prune") {
+		t.Errorf("Prune… did not open the prune dialog on the Cache tab (dialog %+v)", h.u.dialog)
+	}
+}
+
+// TestErrorsWordedForTheWindow (issue 9, item 8): no advice in the window
+// names a command or a flag.
+func TestErrorsWordedForTheWindow(t *testing.T) {
+	for _, err := range []error{
+		fmt.Errorf("writing: %w", download.ErrInsufficientSpace),
+		fmt.Errorf("converting: %w", qemuimg.ErrMissing),
+		fmt.Errorf("locking: %w", cache.ErrInUse),
+		fmt.Errorf("verify: %w", cache.ErrNotCached),
+		fmt.Errorf("resolving: %w", catalog.ErrNoBuild),
+		&download.StatusError{Code: 404, URL: "https://example.org/x"},
+		&url.Error{Op: "Get", URL: "https://example.org/x", Err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}},
+		fmt.Errorf("settings: %w", config.ErrInvalid),
+		fmt.Errorf("%w: bad signature", trust.ErrBadSignature),
+	} {
+		what, todo := explain(err, "")
+		if todo == "" || strings.Contains(todo, "vmimages ") || strings.Contains(todo, "--") || strings.Contains(what, "\n") {
+			t.Errorf("%v: advice %q", err, todo)
+		}
+	}
+}
+
+// TestProofShown (issue 9, item 9): the details say who signed a cached
+// image's checksums and when, where they came from and the disk's digest;
+// for a distribution that signs nothing, plainly that.
+func TestProofShown(t *testing.T) {
+	h := newHarness(t, nil, nil)
+	now := time.Now()
+	fedora := cache.Key{Distro: "fedora", Version: "44", Arch: hostKey("12").Arch}
+	fakeImage(t, h.m, fedora, 4096, now, now)
+	meta, err := h.m.Cache().ReadMeta(fedora)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta.Signature = &cache.SignatureMeta{Status: cache.SignatureVerified, Signer: "36F612DCF27F7D1A48A835E4DBFCF71C6D9F90A6",
+		SignedAt: time.Date(2026, 4, 14, 9, 30, 0, 0, time.UTC), ManifestURL: "https://example.org/fedora/44/CHECKSUM"}
+	if err := h.m.Cache().WriteMeta(meta); err != nil {
+		t.Fatal(err)
+	}
+	debian := hostKey("12")
+	fakeImage(t, h.m, debian, 4096, now, now)
+	h.u.reloadCache()
+	h.waitFor("two images", func() bool { return len(h.u.images) == 2 })
+
+	h.u.SelectEntry("fedora", "44")
+	proof := h.u.cat.proof.Text
+	for _, want := range []string{"Fedora 44", "36F6 12DC F27F 7D1A 48A8  35E4 DBFC F71C 6D9F 90A6", "2026-04-14 09:30 UTC",
+		"https://example.org/fedora/44/CHECKSUM", "Disk SHA-256: " + meta.Asset(cache.RoleDisk).Digest.Hex} {
+		if !strings.Contains(proof, want) {
+			t.Errorf("Fedora's proof lacks %q:\n%s", want, proof)
+		}
+	}
+	h.u.SelectEntry("debian", "12")
+	if proof := h.u.cat.proof.Text; !strings.Contains(proof, "Checksum over HTTPS; not signed upstream.") {
+		t.Errorf("Debian's proof:\n%s", proof)
+	}
+	h.u.cv.Select(fedora)
+	h.pump()
+	if info := h.u.cv.selInfo.Text; !strings.Contains(info, "Checksums signed by Fedora 44") {
+		t.Errorf("the cache pane says %q", info)
+	}
 }
