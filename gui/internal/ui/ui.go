@@ -118,6 +118,7 @@ type UI struct {
 
 	poke      chan struct{}
 	tickBusy  atomic.Bool
+	polls     atomic.Int64 // ticks run, for the idle test
 	tickMu    sync.Mutex // guards lastSnaps and lastOps
 	lastSnaps []jobSnap
 	lastOps   map[cache.Key]opState
@@ -365,19 +366,29 @@ func (u *UI) pokeTick() {
 	}
 }
 
-// loop reads progress on a ticker, or at once when poked.
+// loop reads progress on a ticker while something moves, and at once
+// when poked (a job starts or ends, the user acts). With nothing moving it
+// sleeps: an idle window does no periodic work.
 func (u *UI) loop() {
 	defer close(u.loopDone)
-	t := time.NewTicker(u.opt.Tick)
-	defer t.Stop()
+	t := time.NewTimer(u.opt.Tick)
+	t.Stop()
+	moving := true // the first tick tells
 	for {
+		var tc <-chan time.Time
+		if moving {
+			t.Reset(u.opt.Tick)
+			tc = t.C
+		}
 		select {
 		case <-u.ctx.Done():
+			t.Stop()
 			return
-		case <-t.C:
+		case <-tc:
 		case <-u.poke:
+			t.Stop()
 		}
-		u.tick()
+		moving = u.tick()
 	}
 }
 
@@ -391,26 +402,35 @@ type jobSnap struct {
 // thread, then applies them in one Do. Nothing is posted when nothing
 // changed since the last tick, and a tick that is still waiting to be
 // applied makes the next one skip, so a busy UI thread is never flooded.
-func (u *UI) tick() {
+//
+// It reports whether anything moves: a job that is neither finished nor
+// paused, or a cache operation.
+func (u *UI) tick() (moving bool) {
 	u.tickMu.Lock()
 	defer u.tickMu.Unlock()
+	u.polls.Add(1)
 	jobs := u.m.Jobs()
 	snaps := make([]jobSnap, len(jobs))
 	for i, j := range jobs {
 		snaps[i] = jobSnap{job: j, snap: j.Snapshot()}
+		if p := snaps[i].snap.Phase; !p.Finished() && p != core.PhasePaused {
+			moving = true
+		}
 	}
 	ops := u.ops.copy()
+	moving = moving || len(ops) > 0
 	if u.sameAsLastTick(snaps, ops) {
-		return
+		return moving
 	}
 	if !u.tickBusy.CompareAndSwap(false, true) {
-		return
+		return true // try again soon
 	}
 	u.lastSnaps, u.lastOps = snaps, ops
 	u.do(func() {
 		u.tickBusy.Store(false)
 		u.apply(snaps, ops)
 	})
+	return moving
 }
 
 // sameAsLastTick reports whether snaps and ops are what the last posted
@@ -467,12 +487,32 @@ func (u *UI) apply(snaps []jobSnap, ops map[cache.Key]opState) {
 		it.Text = title
 		u.tabs.Refresh()
 	}
+	u.showProgressInTitle()
 	u.tray.rebuild(false)
 	if ended {
 		u.reloadCache()
 	}
 	if pulled {
 		u.checkUpdates() // the cache changed: what is new upstream may too
+	}
+}
+
+// showProgressInTitle puts the active downloads' progress in the window's
+// title, "VM Images — 42 %", so that it shows in the task bar.
+func (u *UI) showProgressInTitle() {
+	title := "VM Images"
+	var done, total int64
+	for _, s := range u.liveJobs {
+		if s.BytesTotal > 0 && s.Phase != core.PhasePaused {
+			done += s.BytesDone
+			total += s.BytesTotal
+		}
+	}
+	if total > 0 {
+		title += " — " + itoa(int(100*float64(done)/float64(total))) + " %"
+	}
+	if u.win.Title() != title {
+		u.win.SetTitle(title)
 	}
 }
 

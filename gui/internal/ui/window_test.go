@@ -322,3 +322,33 @@ func TestProofShown(t *testing.T) {
 		t.Errorf("the cache pane says %q", info)
 	}
 }
+
+// TestTitleProgressAndIdle (issue 9, keyboard and desktop list): the
+// window's title carries the download's progress while it runs; once it
+// is done the title is plain again and the UI stops polling altogether.
+func TestTitleProgressAndIdle(t *testing.T) {
+	srv, disk := newMirror(t, 3_000_000)
+	hangAfter(srv, "20260810-2566.qcow2", disk, 1<<20)
+	h := newHarness(t, srv, nil)
+	h.u.Pull(refOf(hostKey("12")), false)
+	h.waitFor("the progress in the title", func() bool { return h.win.Title() == "VM Images — 34 %" })
+	srv.SetFault(nil)
+	for _, j := range h.m.Jobs() {
+		j.Cancel()
+	}
+	h.waitFor("a plain title", func() bool { return h.win.Title() == "VM Images" && len(h.u.activeJobs()) == 0 })
+	h.u.Pull(refOf(hostKey("13")), false)
+	h.waitFor("the second pull to finish", func() bool {
+		jobs := h.m.Jobs()
+		return len(jobs) == 2 && jobs[1].Snapshot().Phase == core.PhaseDone && len(h.u.activeJobs()) == 0
+	})
+	h.pump()
+	before := h.u.polls.Load()
+	for range 15 { // 15 ticks' worth of time: an idle UI polls nothing
+		time.Sleep(h.u.opt.Tick)
+		h.pump()
+	}
+	if n := h.u.polls.Load() - before; n > 1 {
+		t.Errorf("%d polls in %v with nothing moving", n, 15*h.u.opt.Tick)
+	}
+}
