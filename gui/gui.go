@@ -71,7 +71,7 @@ func Run(opts Options) int {
 		},
 	})
 	w.SetContent(u.Content())
-	w.Resize(fyne.NewSize(1040, 700))
+	w.Resize(fyne.NewSize(960, 620)) // 1440×930 pixels at 1.5× scale
 	w.SetCloseIntercept(u.CloseRequested)
 
 	stopTray := func() {}

@@ -21,7 +21,7 @@ import (
 
 // cacheColumns are the widths of the cache list's columns after the first
 // (Image): Build, State, Size, Last used.
-var cacheColumns = []float32{180, 150, 220, 90, 110}
+var cacheColumns = []float32{140, 130, 130, 80, 90}
 
 // cacheView lists the cached images with size, state, build and last use,
 // and acts on the selected one: verify, convert to raw, reveal, copy path,

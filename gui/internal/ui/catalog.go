@@ -118,8 +118,9 @@ func newCatalogView(u *UI) *catalogView {
 	c.sourceLine.SizeName = theme.SizeNameCaptionText
 	c.showSource()
 
-	archRow := container.NewBorder(nil, nil, widget.NewLabel("Architecture"), c.refresh, c.archFilter)
-	left := container.NewBorder(container.NewVBox(c.search, archRow), container.NewVBox(c.refreshLine, c.sourceLine), nil, nil,
+	archRow := container.NewBorder(nil, nil, widget.NewLabel("Architecture"), nil, c.archFilter)
+	left := container.NewBorder(container.NewVBox(c.search, archRow),
+		container.NewVBox(c.refreshLine, container.NewBorder(nil, nil, nil, c.refresh, c.sourceLine)), nil, nil,
 		container.NewStack(c.tree, container.NewVBox(c.noMatch)))
 	c.left = left
 
@@ -181,7 +182,9 @@ func (c *catalogView) buildDetail() {
 	c.source.Truncation = fyne.TextTruncateEllipsis
 	c.source.Wrapping = fyne.TextWrapOff
 	c.note = wrapLabel("")
-	c.raw = widget.NewCheck("Also convert the disk to raw (for Apple Virtualization, Cloud Hypervisor)", func(bool) { c.rawTouched = true })
+	c.raw = widget.NewCheck("Also convert the disk to raw", func(bool) { c.rawTouched = true })
+	rawWhy := wrapLabel("A raw copy is what Apple Virtualization and Cloud Hypervisor boot.")
+	rawWhy.SizeName = theme.SizeNameCaptionText
 	c.download = widget.NewButtonWithIcon("Download", theme.DownloadIcon(), c.startDownload)
 	c.download.Importance = widget.HighImportance
 
@@ -204,7 +207,7 @@ func (c *catalogView) buildDetail() {
 	)
 	c.detail = container.NewVBox(
 		c.title, c.subtitle, widget.NewSeparator(), form,
-		widget.NewSeparator(), c.raw, c.rawHint, c.space, container.NewHBox(c.download),
+		widget.NewSeparator(), c.raw, rawWhy, c.rawHint, c.space, container.NewHBox(c.download),
 	)
 	c.detail.Hide()
 	c.resetRawDefault()

@@ -43,7 +43,6 @@ func (m *speedMeter) add(now time.Time, n int64) float64 {
 // the window's own measure; a job that is not moving bytes (waiting,
 // paused, verifying, retrying) starts a new measure when it moves again.
 func (u *UI) measureSpeeds(snaps []jobSnap) {
-	now := time.Now()
 	seen := map[int]bool{}
 	for i := range snaps {
 		s := &snaps[i].snap
@@ -60,7 +59,7 @@ func (u *UI) measureSpeeds(snaps []jobSnap) {
 			m = &speedMeter{}
 			u.speeds[s.ID] = m
 		}
-		s.Speed, s.ETA = m.add(now, s.BytesDone), 0
+		s.Speed, s.ETA = m.add(snaps[i].at, s.BytesDone), 0
 		if s.Speed > 0 && s.BytesTotal > s.BytesDone {
 			s.ETA = time.Duration(float64(s.BytesTotal-s.BytesDone) / s.Speed * float64(time.Second))
 		}

@@ -119,7 +119,7 @@ type UI struct {
 	poke      chan struct{}
 	tickBusy  atomic.Bool
 	polls     atomic.Int64 // ticks run, for the idle test
-	tickMu    sync.Mutex // guards lastSnaps and lastOps
+	tickMu    sync.Mutex   // guards lastSnaps and lastOps
 	lastSnaps []jobSnap
 	lastOps   map[cache.Key]opState
 	ops       opTable
@@ -396,6 +396,7 @@ func (u *UI) loop() {
 type jobSnap struct {
 	job  *core.Job
 	snap core.Snapshot
+	at   time.Time // when the snapshot was read
 }
 
 // tick reads every job's snapshot and the cache operations off Fyne's
@@ -412,7 +413,7 @@ func (u *UI) tick() (moving bool) {
 	jobs := u.m.Jobs()
 	snaps := make([]jobSnap, len(jobs))
 	for i, j := range jobs {
-		snaps[i] = jobSnap{job: j, snap: j.Snapshot()}
+		snaps[i] = jobSnap{job: j, snap: j.Snapshot(), at: time.Now()}
 		if p := snaps[i].snap.Phase; !p.Finished() && p != core.PhasePaused {
 			moving = true
 		}

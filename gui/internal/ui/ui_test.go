@@ -135,6 +135,7 @@ func TestCancelLeavesPartialThenDelete(t *testing.T) {
 		t.Fatal("cannot select the partial image")
 	}
 	h.tap(u.cv.remove)
+	h.waitFor("the delete confirmation", func() bool { return h.u.dialog != nil })
 	d := h.topDialog()
 	if d == nil || !strings.HasPrefix(d.Title, "Delete Debian 12") || !strings.Contains(d.Text, "You can download it again") {
 		t.Fatalf("no delete confirmation: %+v", d)

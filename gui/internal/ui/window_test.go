@@ -352,3 +352,24 @@ func TestTitleProgressAndIdle(t *testing.T) {
 		t.Errorf("%d polls in %v with nothing moving", n, 15*h.u.opt.Tick)
 	}
 }
+
+// TestWindowFits800x500: with an entry shown, a download row and a cached
+// image selected, no tab needs more than 800×500.
+func TestWindowFits800x500(t *testing.T) {
+	srv, disk := newMirror(t, 3_000_000)
+	hangAfter(srv, "20260810-2566.qcow2", disk, 1<<20)
+	h := newHarness(t, srv, nil)
+	fakeImage(t, h.m, hostKey("13"), 4096, time.Now(), time.Now())
+	h.u.reloadCache()
+	h.waitFor("the image", func() bool { return h.u.cv.Select(hostKey("13")) })
+	h.u.SelectEntry("debian", "12")
+	h.u.Pull(refOf(hostKey("12")), false)
+	h.waitFor("a download row", func() bool { return len(h.u.dl.rows) == 1 })
+	for name := range h.u.tabItems {
+		h.u.ShowTab(name)
+		h.pump()
+		if m := h.u.Content().MinSize(); m.Width > 800 || m.Height > 500 {
+			t.Errorf("with the %s tab the window needs at least %v", name, m)
+		}
+	}
+}
