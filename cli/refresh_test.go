@@ -72,3 +72,41 @@ func TestCatalogRefreshPerDistro(t *testing.T) {
 		}
 	}
 }
+
+// vmimages catalog lists the releases that came out or are still supported
+// (Ubuntu 26.10, AlmaLinux 8, Rocky 8, Alpine 3.24), each with its own
+// signature kind: AlmaLinux signs 8 and 9, not 10.
+func TestCatalogShowsCurrentReleases(t *testing.T) {
+	s := newSandbox(t)
+	doc := s.run("catalog", "--json").ok(t).jsonDoc(t)
+	type rel struct{ codename, signature string }
+	got := map[string]rel{}
+	for _, d := range objects(t, doc, "distros") {
+		for _, v := range objects(t, d, "versions") {
+			c, _ := v["codename"].(string)
+			sig, _ := v["signature"].(string)
+			got[d["id"].(string)+" "+v["version"].(string)] = rel{c, sig}
+		}
+	}
+	for k, want := range map[string]rel{
+		"ubuntu 26.10": {"stonking", "detached"},
+		"almalinux 8":  {"", "detached"},
+		"almalinux 9":  {"", "detached"},
+		"almalinux 10": {"", "none"},
+		"rocky 8":      {"", "none"},
+		"alpine 3.24":  {"", "none"},
+		"arch rolling": {"", "detached"},
+		"fedora 44":    {"", "clearsigned"},
+	} {
+		if g, ok := got[k]; !ok || g != want {
+			t.Errorf("%s = %+v (listed %v), want %+v", k, g, ok, want)
+		}
+	}
+	text := s.run("catalog", "almalinux").ok(t).stdout
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "almalinux      10") && !strings.Contains(line, "no (checksum over HTTPS)") ||
+			strings.HasPrefix(line, "almalinux      9 ") && !strings.Contains(line, "yes (detached)") {
+			t.Errorf("catalog line %q says the wrong signature", line)
+		}
+	}
+}

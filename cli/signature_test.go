@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -105,5 +106,64 @@ func TestUserKeyScopedToItsDistro(t *testing.T) {
 	sig, _ := doc["signature"].(object)
 	if sig["status"] == "verified" {
 		t.Errorf("signature = %v: a key added for mydistro verified ubuntu", sig)
+	}
+}
+
+// shippedEntryWithKey is the shipped catalog entry of distro, as an overlay
+// whose signing keys are replaced by fp: the layout, file names and
+// signature files are the shipped ones, only the key differs.
+func shippedEntryWithKey(t *testing.T, distro, fp string, pinned ...string) string {
+	t.Helper()
+	b, err := os.ReadFile("../core/catalog/default.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entry string
+	for _, block := range strings.Split(string(b), "[[distro]]") {
+		if strings.Contains(block, "\nid = \""+distro+"\"\n") {
+			entry = "[[distro]]" + block
+		}
+	}
+	if entry == "" {
+		t.Fatalf("no %s entry in default.toml", distro)
+	}
+	for _, p := range pinned {
+		if !strings.Contains(entry, p) {
+			t.Fatalf("the %s entry does not name %s", distro, p)
+		}
+		entry = strings.ReplaceAll(entry, `"`+p+`"`, `"`+fp+`"`)
+	}
+	return entry
+}
+
+// With the signer's key in place of the distribution's, the shipped Arch and
+// AlmaLinux 9 layouts (.SHA256.sig, CHECKSUM.asc) resolve as verified: the
+// signature files are the ones the catalog names, read before any image
+// byte. (No real signed Arch or AlmaLinux manifest is in the stored sources,
+// so the distributions' own keys cannot be exercised on real bytes.)
+func TestShippedSignedLayoutsVerify(t *testing.T) {
+	for _, tc := range []struct {
+		layout func(*testing.T, *mirrortest.Signer) *signedLayout
+		pinned []string
+	}{
+		{archLayout, []string{"1B9A16984A4E8CB448712D2AE0B78BF4326C6F8F"}},
+		{almaLayout, []string{"BF18AC2876178908D6E71267D36CB86CB86B3716"}},
+	} {
+		s := newSandbox(t)
+		signer := mirrortest.NewSigner(t)
+		l := tc.layout(t, signer)
+		t.Run(l.distro, func(t *testing.T) {
+			s.overlay(l.distro+".toml", shippedEntryWithKey(t, l.distro, signer.Fingerprint, tc.pinned...))
+			writeFile(t, filepath.Join(filepath.Dir(s.config), "k.asc"), string(signer.PublicKey))
+			s.writeConfig("[[keys]]\ndistro = \"" + l.distro + "\"\nfingerprint = \"" + signer.Fingerprint + "\"\nfile = \"k.asc\"\n")
+			doc := s.run("resolve", l.distro, l.version, "--arch", "x86_64", "--json", "--mirror", l.distro+"="+l.srv.URL+"/"+l.distro+"/").ok(t).jsonDoc(t)
+			sig, _ := doc["signature"].(object)
+			if sig["status"] != "verified" || sig["signer"] != signer.Fingerprint {
+				t.Errorf("signature = %v, want verified by %s", sig, signer.Fingerprint)
+			}
+			if n := l.srv.Count(l.image); n != 0 {
+				t.Errorf("resolve fetched the image %d times", n)
+			}
+		})
 	}
 }

@@ -229,6 +229,10 @@ func TestNoHome(t *testing.T) {
 	if code := p.wait(t, 30*time.Second); code != cli.ExitFailure || !strings.Contains(p.stderr.String(), "HOME") {
 		t.Errorf("dir without HOME: exit %d, stdout %q, stderr %q; want exit 1 naming HOME", code, p.stdout, p.stderr)
 	}
+	p = startProc(t, env, "list")
+	if code := p.wait(t, 30*time.Second); code != cli.ExitFailure || !strings.Contains(p.stderr.String(), "HOME") {
+		t.Errorf("list without HOME: exit %d, stderr %q; want exit 1 naming HOME", code, p.stderr)
+	}
 	p = startProc(t, env, "catalog")
 	if code := p.wait(t, 30*time.Second); code != 0 {
 		t.Errorf("catalog without HOME: exit %d\n%s", code, p.stderr)

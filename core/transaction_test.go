@@ -76,6 +76,10 @@ func TestFailedUpdateKeepsBuild(t *testing.T) {
 			t.Errorf("%s changed in a failed update", filepath.Base(p))
 		}
 	}
+	// A plain pull keeps returning the old build.
+	if img, err := wait(t, m.Pull(context.Background(), ref, PullOptions{})); err != nil || img.Build != "20260926" {
+		t.Errorf("plain pull after a failed update: %+v, %v; want build 20260926", img, err)
+	}
 	// Only the verified downloads wait in .partial, for the next attempt.
 	got := slices.DeleteFunc(imageFiles(t, dir), func(n string) bool { return n == ".partial" })
 	if !slices.Equal(got, files) {

@@ -555,8 +555,19 @@ func (d *Distro) validate() error {
 			if st.Match == "" {
 				return fmt.Errorf("%s %s: discover step without match", d.ID, v.Version)
 			}
-			if _, err := regexp.Compile(expandRegexp(st.Match, map[string]string{})); err != nil {
+			re, err := regexp.Compile(expandRegexp(st.Match, map[string]string{}))
+			if err != nil {
 				return fmt.Errorf("%s %s: discover match: %w", d.ID, v.Version, err)
+			}
+			for _, g := range st.Order {
+				if re.SubexpIndex(g) < 0 {
+					return fmt.Errorf("%s %s: discover order names %q, which the match does not capture", d.ID, v.Version, g)
+				}
+			}
+			for g := range st.Prefer {
+				if re.SubexpIndex(g) < 0 {
+					return fmt.Errorf("%s %s: discover prefer names %q, which the match does not capture", d.ID, v.Version, g)
+				}
 			}
 			switch st.Source {
 			case "", SourceListing:

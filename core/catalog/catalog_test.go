@@ -109,6 +109,8 @@ func TestLoadSchemaErrors(t *testing.T) {
 		{"bad discover regexp", replace(`dir = `, "discover = [{ list = \"\", match = '(?P<build>[' }]\ndir = "), "discover match"},
 		{"discover without match", replace(`dir = `, "discover = [{ list = \"\" }]\ndir = "), "without match"},
 		{"manifest step without manifest", replace(`dir = `, "discover = [{ list = \"\", source = \"manifest\", match = 'x' }]\ndir = "), "needs manifest"},
+		{"discover order names no group", replace(`dir = `, "discover = [{ list = \"\", match = '(?P<build>x)', order = [\"point\"] }]\ndir = "), "does not capture"},
+		{"discover prefer names no group", replace(`dir = `, "discover = [{ list = \"\", match = '(?P<build>x)', prefer = { vendor = [\"a\"] } }]\ndir = "), "does not capture"},
 		{"bad discover source", replace(`dir = `, "discover = [{ list = \"\", source = \"json\", match = 'x' }]\ndir = "), "listing or manifest"},
 	}
 	for _, tt := range tests {

@@ -706,3 +706,54 @@ func TestReleaseKeys(t *testing.T) {
 		}
 	}
 }
+
+// Arch's key signs with a subkey that expires (2027-05-28 for arch-boxes):
+// a signature made while the subkey was valid stays good after it expired,
+// and one dated after its expiry is refused. The same shape of key is made
+// here, since no real Arch signature is in the stored sources.
+func TestSigningSubkeyJudgedAtSignatureTime(t *testing.T) {
+	created := time.Date(2022, 5, 29, 0, 0, 0, 0, time.UTC)
+	e := newKey(t, "arch-boxes-like", created, 0)
+	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Time: func() time.Time { return created },
+		KeyLifetimeSecs: uint32((5 * 365 * 24 * time.Hour) / time.Second)}
+	if err := e.AddSigningSubkey(cfg); err != nil {
+		t.Fatal(err)
+	}
+	sub := e.Subkeys[len(e.Subkeys)-1]
+	expires := created.Add(5 * 365 * 24 * time.Hour)
+	k, err := embeddedRing(t).With("arch", publicArmor(t, e), fingerprintOf(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k = withClock(k, expires.Add(365*24*time.Hour)) // today: a year after expiry
+	signed := []byte("f419d4e29aebfc017ad4c9de330a3be0d7eefba710b269108b116aaca1122926  Arch-Linux-x86_64-cloudimg-20260715.556894.qcow2\n")
+	sign := func(at time.Time) []byte {
+		sig := &packet.Signature{Version: 4, SigType: packet.SigTypeBinary, PubKeyAlgo: sub.PrivateKey.PubKeyAlgo,
+			Hash: crypto.SHA256, CreationTime: at, IssuerKeyId: &sub.PrivateKey.KeyId}
+		scfg := &packet.Config{DefaultHash: crypto.SHA256, Time: func() time.Time { return at }}
+		h, err := sig.PrepareSign(scfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write(signed)
+		if err := sig.Sign(h, sub.PrivateKey, scfg); err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := sig.Serialize(&buf); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	allowed := []string{fingerprintOf(e)}
+	r, err := k.VerifyDetached(signed, sign(expires.Add(-24*time.Hour)), allowed)
+	if err != nil {
+		t.Fatalf("signed the day before the subkey expired, checked a year later: %v", err)
+	}
+	if r.SignerKeyID != fmt.Sprintf("%016X", sub.PublicKey.KeyId) {
+		t.Errorf("signer key %s, want the subkey", r.SignerKeyID)
+	}
+	if _, err := k.VerifyDetached(signed, sign(expires.Add(24*time.Hour)), allowed); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("signed the day after the subkey expired: %v, want ErrBadSignature", err)
+	}
+}
