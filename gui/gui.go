@@ -71,6 +71,7 @@ func Run(opts Options) int {
 		},
 	})
 	w.SetContent(u.Content())
+	w.SetMainMenu(u.MainMenu())
 	w.Resize(fyne.NewSize(960, 620)) // 1440×930 pixels at 1.5× scale
 	w.SetCloseIntercept(u.CloseRequested)
 

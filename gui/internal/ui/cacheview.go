@@ -35,7 +35,7 @@ type cacheView struct {
 	all     []cache.Image
 	shown   []cache.Image
 	index   map[cache.Key]int // row of each shown image
-	list    *widget.List
+	list    *keyList
 	empty   *widget.Label
 	ops     map[cache.Key]opState
 	results map[cache.Key]string // last verify or convert outcome per image
@@ -59,6 +59,9 @@ type cacheView struct {
 	verifyAll *widget.Button
 	prune     *widget.Button
 	verifying bool // Verify all is running
+	headers   []*widget.Button
+	sortCol   int  // index into sortColumns
+	sortDesc  bool // largest, newest or last first
 }
 
 func newCacheView(u *UI) *cacheView {
@@ -68,24 +71,30 @@ func newCacheView(u *UI) *cacheView {
 	c.filter.OnChanged = func(string) { c.applyFilter() }
 
 	cols := &columns{widths: cacheColumns}
-	head := func(s string) *widget.Label {
-		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	var heads []fyne.CanvasObject
+	for i, name := range sortColumns {
+		b := widget.NewButton(name, func() { c.sortBy(i) })
+		b.Importance = widget.LowImportance
+		b.Alignment = widget.ButtonAlignLeading
+		c.headers = append(c.headers, b)
+		heads = append(heads, b)
 	}
-	header := container.New(cols, head("Image"), head("Build"), head("State"), head("Size"), head("Last used"))
+	c.headers[0].SetText("Image ▲")
+	header := container.New(cols, heads...)
 
-	c.list = widget.NewList(
-		func() int { return len(c.shown) },
-		func() fyne.CanvasObject {
-			cells := make([]fyne.CanvasObject, 5)
-			for i := range cells {
-				l := widget.NewLabel("")
-				l.Truncation = fyne.TextTruncateEllipsis
-				cells[i] = l
-			}
-			return container.New(cols, cells...)
-		},
-		c.updateRow,
-	)
+	c.list = &keyList{onDelete: c.deleteSelected}
+	c.list.Length = func() int { return len(c.shown) }
+	c.list.CreateItem = func() fyne.CanvasObject {
+		cells := make([]fyne.CanvasObject, 5)
+		for i := range cells {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			cells[i] = l
+		}
+		return newRowMenu(container.New(cols, cells...), c.rowMenu)
+	}
+	c.list.UpdateItem = c.updateRow
+	c.list.ExtendBaseWidget(c.list)
 	c.list.OnSelected = func(id widget.ListItemID) {
 		if id >= 0 && id < len(c.shown) {
 			c.sel, c.hasSel = c.shown[id].Key, true
@@ -108,7 +117,7 @@ func newCacheView(u *UI) *cacheView {
 	c.verify = widget.NewButtonWithIcon("Verify", theme.ConfirmIcon(), func() { c.startVerify(c.sel, false) })
 	c.convert = widget.NewButtonWithIcon("Convert to raw", theme.MediaReplayIcon(), func() { c.startConvert(c.sel) })
 	c.reveal = widget.NewButtonWithIcon("Show in folder", theme.FolderOpenIcon(), func() { c.revealSelected() })
-	c.copyPath = widget.NewButtonWithIcon("Copy path", theme.ContentCopyIcon(), func() { c.copySelected() })
+	c.copyPath = widget.NewButtonWithIcon("Copy path…", theme.ContentCopyIcon(), func() { c.showCopyMenu() })
 	c.update = widget.NewButtonWithIcon("Update", theme.DownloadIcon(), func() { c.updateSelected() })
 	c.update.Importance = widget.HighImportance
 	c.update.Hide()
@@ -168,9 +177,12 @@ func (c *cacheView) applyFilter() {
 	c.index = make(map[cache.Key]int, len(c.all))
 	for _, im := range c.all {
 		if q == "" || matches(q, im.Distro, c.u.distroName(im.Distro), im.Version, im.Arch, im.Build, string(im.State)) {
-			c.index[im.Key] = len(c.shown)
 			c.shown = append(c.shown, im)
 		}
+	}
+	c.sortImages()
+	for i, im := range c.shown {
+		c.index[im.Key] = i
 	}
 	switch {
 	case len(c.all) == 0:
@@ -196,7 +208,9 @@ func (c *cacheView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 		return
 	}
 	im := c.shown[id]
-	cells := o.(*fyne.Container).Objects
+	row := o.(*rowMenu)
+	row.key = im.Key
+	cells := row.content.(*fyne.Container).Objects
 	set := func(i int, s string, imp widget.Importance) { setLabel(cells[i].(*widget.Label), s, imp) }
 	set(0, c.u.imageTitle(im.Key), widget.MediumImportance)
 	set(1, orDash(im.Build), widget.MediumImportance)
@@ -580,16 +594,6 @@ func (c *cacheView) revealSelected() {
 			})
 		}
 	}()
-}
-
-// copySelected puts the selected image's folder path on the clipboard.
-func (c *cacheView) copySelected() {
-	im, ok := c.selected()
-	if !ok {
-		return
-	}
-	c.u.app.Clipboard().SetContent(im.Path)
-	c.selStatus.SetText("Copied " + im.Path + " to the clipboard.")
 }
 
 // deleteSelected asks, then deletes the selected image. While a download

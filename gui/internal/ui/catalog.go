@@ -32,7 +32,7 @@ type catalogView struct {
 
 	search     *widget.Entry
 	archFilter *widget.Select
-	tree       *widget.Tree
+	tree       *keyTree
 	noMatch    *widget.Label
 	children   map[string][]string // tree node → visible children
 	badges     map[string]string   // leaf → badge text shown
@@ -96,7 +96,9 @@ func newCatalogView(u *UI) *catalogView {
 	c.archFilter = widget.NewSelect(nil, func(string) { c.filter() })
 	arches := c.setArchChoices()
 
-	c.tree = widget.NewTree(c.childUIDs, c.isBranch, c.createNode, c.updateNode)
+	c.tree = &keyTree{onEnter: c.enter}
+	c.tree.ChildUIDs, c.tree.IsBranch, c.tree.CreateNode, c.tree.UpdateNode = c.childUIDs, c.isBranch, c.createNode, c.updateNode
+	c.tree.ExtendBaseWidget(c.tree)
 	c.tree.OnSelected = c.selected
 	c.tree.OnUnselected = func(string) {}
 	c.noMatch = widget.NewLabel("")
@@ -292,10 +294,14 @@ func (c *catalogView) createNode(branch bool) fyne.CanvasObject {
 	badge := widget.NewLabel("")
 	badge.Alignment = fyne.TextAlignTrailing
 	badge.Truncation = fyne.TextTruncateEllipsis
-	return container.New(&columns{widths: []float32{60, 130}}, name, badge)
+	return newRowMenu(container.New(&columns{widths: []float32{60, 130}}, name, badge), c.nodeMenu)
 }
 
 func (c *catalogView) updateNode(id widget.TreeNodeID, branch bool, o fyne.CanvasObject) {
+	if r, ok := o.(*rowMenu); ok {
+		r.id = id
+		o = r.content
+	}
 	objs := o.(*fyne.Container).Objects
 	name := objs[0].(*widget.Label)
 	d, v := c.lookup(id)

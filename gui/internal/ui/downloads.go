@@ -391,7 +391,7 @@ func (it *dlItem) act(action string) {
 		go func() { j.Pause(); u.pokeTick() }()
 	case "resume":
 		if s.Phase == core.PhasePaused {
-			go func() { j.Resume(); u.pokeTick() }()
+			go func() { j.Resume(); u.pokeTick(); u.pokeWhenResumed(j) }()
 		} else {
 			u.pull(s.Ref, core.PullOptions{RawDefault: true})
 		}

@@ -644,6 +644,7 @@ func (u *UI) resumeAll() {
 		for _, j := range u.m.Jobs() {
 			if j.Snapshot().Phase == core.PhasePaused {
 				j.Resume()
+				go u.pokeWhenResumed(j)
 			}
 		}
 		for _, k := range partial {
@@ -651,6 +652,25 @@ func (u *UI) resumeAll() {
 		}
 		u.pokeTick()
 	}()
+}
+
+// pokeWhenResumed asks for a progress update once job j has left the
+// paused state: the ticker sleeps while nothing moves, and a resumed job
+// may take a moment to move again. It gives up after a while.
+func (u *UI) pokeWhenResumed(j *core.Job) {
+	t := time.NewTicker(u.opt.Tick)
+	defer t.Stop()
+	deadline := time.After(30 * time.Second)
+	for j.Snapshot().Phase == core.PhasePaused {
+		select {
+		case <-t.C:
+		case <-deadline:
+			return
+		case <-u.ctx.Done():
+			return
+		}
+	}
+	u.pokeTick()
 }
 
 // SelectEntry shows distro id at version ver (a name, codename or

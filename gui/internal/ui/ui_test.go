@@ -370,7 +370,8 @@ func TestPruneShowsWhatWouldGo(t *testing.T) {
 }
 
 // TestVerifyRevealCopy: Verify reports a good image and a damaged one;
-// Show in folder and Copy path hand over the image's folder.
+// Show in folder hands over the image's folder; Copy path offers the
+// image's files, the disk first, and the folder.
 func TestVerifyRevealCopy(t *testing.T) {
 	h := newHarness(t, nil, nil)
 	good := cache.Key{Distro: "debian", Version: "12", Arch: "x86_64"}
@@ -403,10 +404,21 @@ func TestVerifyRevealCopy(t *testing.T) {
 	}
 
 	cv.Select(good)
-	h.tap(cv.copyPath)
-	if got := h.app.Clipboard().Content(); got != h.m.Cache().Dir(good) {
-		t.Errorf("clipboard %q", got)
+	h.tap(cv.copyPath) // a menu of the image's files, the disk first
+	pop := h.win.Canvas().Overlays().Top()
+	if pop == nil {
+		t.Fatal("Copy path opened no menu")
 	}
+	im, _ := cv.selected()
+	menu := cv.copyMenu(im)
+	if n := len(menu.Items); n != 2 || menu.Items[0].Label != "Disk (qcow2) — disk.qcow2" || menu.Items[1].Label != "Folder" {
+		t.Errorf("Copy path offers %d items, first %q", n, menu.Items[0].Label)
+	}
+	menu.Items[0].Action()
+	if got := h.app.Clipboard().Content(); got != filepath.Join(h.m.Cache().Dir(good), "disk.qcow2") {
+		t.Errorf("clipboard %q, want the disk's path", got)
+	}
+	h.win.Canvas().Overlays().Remove(pop)
 	h.tap(cv.reveal)
 	h.waitFor("the file manager", func() bool { h.mu.Lock(); defer h.mu.Unlock(); return len(h.revealed) == 1 })
 	if h.revealed[0] != h.m.Cache().Dir(good) {

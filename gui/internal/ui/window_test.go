@@ -13,6 +13,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
 
 	"vmimages/core"
 	"vmimages/core/cache"
@@ -371,5 +372,156 @@ func TestWindowFits800x500(t *testing.T) {
 		if m := h.u.Content().MinSize(); m.Width > 800 || m.Height > 500 {
 			t.Errorf("with the %s tab the window needs at least %v", name, m)
 		}
+	}
+}
+
+// key types a key without a modifier on the window, as when no field has
+// the focus.
+func (h *harness) key(name fyne.KeyName) {
+	h.t.Helper()
+	h.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: name})
+	h.pump()
+}
+
+// TestKeyboard: Ctrl+F finds, F5 and Ctrl+R refresh, Esc closes a dialog,
+// Delete asks to delete the selected image, Enter on a catalog entry
+// starts its download, and the menu bar carries the shortcuts.
+func TestKeyboard(t *testing.T) {
+	srv, _ := newMirror(t, 100_000)
+	h := newHarness(t, srv, nil)
+	u := h.u
+	fakeImage(t, h.m, hostKey("11"), 4096, time.Now(), time.Now())
+	u.reloadCache()
+	h.waitFor("the image", func() bool { return len(u.cv.all) == 1 })
+
+	h.shortcut(fyne.KeyF, fyne.KeyModifierShortcutDefault)
+	if h.win.Canvas().Focused() != u.cat.search || u.tab() != "catalog" {
+		t.Errorf("Ctrl+F focused %v on tab %q", h.win.Canvas().Focused(), u.tab())
+	}
+	h.win.Canvas().Unfocus()
+	u.ShowTab("cache")
+	h.shortcut(fyne.KeyF, fyne.KeyModifierShortcutDefault)
+	if h.win.Canvas().Focused() != u.cv.filter {
+		t.Error("Ctrl+F on the Cache tab does not focus its filter")
+	}
+	h.win.Canvas().Unfocus()
+
+	n := u.reloadN
+	h.key(fyne.KeyF5)
+	h.shortcut(fyne.KeyR, fyne.KeyModifierShortcutDefault)
+	if u.reloadN != n+2 {
+		t.Errorf("F5 and Ctrl+R listed the cache %d times, want 2", u.reloadN-n)
+	}
+	h.waitFor("the listing", func() bool { return len(u.cv.all) == 1 })
+
+	u.cv.Select(hostKey("11"))
+	h.key(fyne.KeyDelete)
+	h.waitFor("the delete question", func() bool { return u.dialog != nil })
+	if d := u.dialog; !strings.HasPrefix(d.Title, "Delete Debian 11") {
+		t.Errorf("Delete asked %q", d.Title)
+	}
+	h.key(fyne.KeyEscape)
+	if u.dialog != nil || len(u.cv.all) != 1 {
+		t.Error("Esc did not close the question, or something was deleted")
+	}
+
+	u.ShowTab("catalog")
+	u.SelectEntry("debian", "12")
+	h.key(fyne.KeyReturn)
+	h.waitFor("the download Enter started", func() bool { return len(h.m.Jobs()) == 1 })
+	h.waitFor("it to finish", func() bool { return len(u.activeJobs()) == 0 && len(h.m.Jobs()) == 1 })
+	u.SelectEntry("debian", "13")
+	u.cat.tree.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) // Enter in the focused tree
+	h.waitFor("the download Enter in the tree started", func() bool { return len(h.m.Jobs()) == 2 })
+	h.waitFor("it to finish", func() bool { return len(u.activeJobs()) == 0 && h.m.Jobs()[1].Snapshot().Phase.Finished() })
+
+	var quit *fyne.MenuItem
+	for _, m := range u.MainMenu().Items {
+		for _, it := range m.Items {
+			if it.IsQuit {
+				quit = it
+			}
+		}
+	}
+	if quit == nil || quit.Action == nil || quit.Shortcut == nil || quit.Shortcut.ShortcutName() != (&desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault}).ShortcutName() {
+		t.Fatalf("the menu bar's Quit: %+v", quit)
+	}
+	quit.Action()
+	if h.quitCount() != 1 {
+		t.Error("the menu bar's Quit did not quit")
+	}
+}
+
+// TestRightClickAndSort: a right click on a cache row selects it and
+// offers its actions, Copy path with a submenu of its files; a download row
+// offers its buttons; the cache columns sort by size and by name.
+func TestRightClickAndSort(t *testing.T) {
+	srv, disk := newMirror(t, 3_000_000)
+	hangAfter(srv, "20260810-2566.qcow2", disk, 1<<20)
+	h := newHarness(t, srv, nil)
+	u := h.u
+	now := time.Now()
+	fakeImage(t, h.m, cache.Key{Distro: "debian", Version: "13", Arch: "x86_64"}, 1000, now, now)
+	fakeImage(t, h.m, cache.Key{Distro: "debian", Version: "11", Arch: "x86_64"}, 9000, now, now)
+	u.reloadCache()
+	h.waitFor("two images", func() bool { return len(u.cv.shown) == 2 })
+	u.ShowTab("cache")
+	h.pump()
+
+	var row *rowMenu
+	walk(u.cv.list, func(o fyne.CanvasObject) bool {
+		if r, ok := o.(*rowMenu); ok && r.key.Version == "13" {
+			row = r
+			return true
+		}
+		return false
+	})
+	if row == nil {
+		t.Fatal("no cache row for Debian 13")
+	}
+	test.TapSecondary(row)
+	if k, ok := u.cv.selected(); !ok || k.Key.Version != "13" {
+		t.Errorf("the right click selected %+v", k.Key)
+	}
+	menu := u.cv.actionsMenu()
+	var labels []string
+	var copyPath *fyne.MenuItem
+	for _, it := range menu.Items {
+		labels = append(labels, it.Label)
+		if it.Label == "Copy path" {
+			copyPath = it
+		}
+	}
+	if got := strings.Join(labels, ","); got != "Verify,Convert to raw,Show in folder,Copy path,,Delete…" {
+		t.Errorf("the row's menu: %s", got)
+	}
+	if copyPath == nil || copyPath.ChildMenu == nil || !strings.HasPrefix(copyPath.ChildMenu.Items[0].Label, "Disk (qcow2)") {
+		t.Errorf("Copy path has no submenu of files: %+v", copyPath)
+	}
+	if h.win.Canvas().Overlays().Top() == nil {
+		t.Error("the right click showed no menu")
+	}
+	h.win.Canvas().Overlays().Remove(h.win.Canvas().Overlays().Top())
+
+	// Sorting: Size (largest first), then Image (by name).
+	test.Tap(u.cv.headers[3])
+	if u.cv.shown[0].Key.Version != "11" || u.cv.headers[3].Text != "Size ▼" {
+		t.Errorf("sorted by size: first %s, header %q", u.cv.shown[0].Key, u.cv.headers[3].Text)
+	}
+	test.Tap(u.cv.headers[3])
+	if u.cv.shown[0].Key.Version != "13" {
+		t.Errorf("sorted by size, smallest first: first %s", u.cv.shown[0].Key)
+	}
+	test.Tap(u.cv.headers[0])
+	if u.cv.shown[0].Key.Version != "11" || u.cv.headers[0].Text != "Image ▲" {
+		t.Errorf("sorted by name: first %s", u.cv.shown[0].Key)
+	}
+
+	u.Pull(refOf(hostKey("12")), false)
+	u.ShowTab("downloads")
+	h.waitFor("the download row", func() bool { it := h.dlItem(h.jobRow()); return it != nil && it.cancel.Visible() })
+	test.TapSecondary(h.dlItem(h.jobRow()))
+	if h.win.Canvas().Overlays().Top() == nil {
+		t.Error("a right click on a download showed no menu")
 	}
 }
