@@ -2,13 +2,10 @@ package cli
 
 import (
 	"context"
-
 	"fmt"
 	"strings"
 	"text/tabwriter"
 	"time"
-
-	"github.com/schollz/progressbar/v3"
 
 	"vmimages/core"
 	"vmimages/core/cache"
@@ -120,13 +117,27 @@ type verifyDoc struct {
 }
 
 type verifyImage struct {
-	Distro    string   `json:"distro"`
-	Version   string   `json:"version"`
-	Arch      string   `json:"arch"`
-	OK        bool     `json:"ok"`
+	Distro  string `json:"distro"`
+	Version string `json:"version"`
+	Arch    string `json:"arch"`
+	OK      bool   `json:"ok"`
+	// Verdict is "ok", "damaged", "partial" or "unreadable".
+	Verdict   string   `json:"verdict"`
 	Problems  []string `json:"problems"`
 	Signature any      `json:"signature,omitempty"`
 	signed    string
+}
+
+// verdictExit is the exit code each verdict asks for; verify exits with
+// the worst.
+func verdictExit(v core.VerdictStatus) int {
+	switch v {
+	case core.VerdictOK:
+		return ExitOK
+	case core.VerdictDamaged:
+		return ExitIntegrity
+	}
+	return ExitFailure
 }
 
 func runVerify(ctx context.Context, r *runner, pos []string) error {
@@ -143,6 +154,9 @@ func runVerify(ctx context.Context, r *runner, pos []string) error {
 		if err != nil {
 			return err
 		}
+		if _, err := m.Cache().Image(k); err != nil {
+			return err // not cached at all: an error, as for rm and convert
+		}
 		keys = append(keys, k)
 	} else {
 		images, err := m.List(ctx)
@@ -154,23 +168,24 @@ func runVerify(ctx context.Context, r *runner, pos []string) error {
 		}
 	}
 	doc := verifyDoc{Images: []verifyImage{}}
-	bad := 0
+	worst := core.VerdictOK
 	for _, k := range keys {
-		r.infof("verifying %s …", k)
-		problems, err := m.Verify(ctx, k, nil)
-		if err != nil {
+		job := m.VerifyJob(ctx, k)
+		if _, err := r.follow(ctx, job); err != nil {
 			return err
 		}
-		if problems == nil {
-			problems = []string{}
+		v := job.Snapshot().Verdict
+		if v == nil {
+			return fmt.Errorf("verify %s: no verdict", k)
 		}
-		if len(problems) > 0 {
-			bad++
+		if v.Status.Worse(worst) {
+			worst = v.Status
 		}
-		vi := verifyImage{Distro: k.Distro, Version: k.Version, Arch: k.Arch, OK: len(problems) == 0, Problems: problems}
-		if meta, err := m.Cache().ReadMeta(k); err == nil && meta.Signature != nil {
-			vi.Signature = meta.Signature
-			vi.signed = describeSignature(core.SignatureFromMeta(meta.Signature))
+		vi := verifyImage{Distro: k.Distro, Version: k.Version, Arch: k.Arch, OK: v.Status == core.VerdictOK,
+			Verdict: string(v.Status), Problems: v.Problems}
+		if v.Meta != nil && v.Meta.Signature != nil {
+			vi.Signature = v.Meta.Signature
+			vi.signed = describeSignature(core.SignatureFromMeta(v.Meta.Signature))
 		}
 		doc.Images = append(doc.Images, vi)
 	}
@@ -188,7 +203,11 @@ func runVerify(ctx context.Context, r *runner, pos []string) error {
 				fmt.Fprintln(r.env.Stdout)
 				continue
 			}
-			fmt.Fprintf(r.env.Stdout, "FAILED  %s %s %s\n", im.Distro, im.Version, im.Arch)
+			label := "FAILED"
+			if im.Verdict != string(core.VerdictDamaged) {
+				label = strings.ToUpper(im.Verdict)
+			}
+			fmt.Fprintf(r.env.Stdout, "%-7s %s %s %s\n", label, im.Distro, im.Version, im.Arch)
 			for _, p := range im.Problems {
 				fmt.Fprintf(r.env.Stdout, "        %s\n", p)
 			}
@@ -197,8 +216,8 @@ func runVerify(ctx context.Context, r *runner, pos []string) error {
 			fmt.Fprintln(r.env.Stdout, "nothing cached to verify")
 		}
 	}
-	if bad > 0 {
-		return &silentError{code: ExitIntegrity}
+	if code := verdictExit(worst); code != ExitOK {
+		return &silentError{code: code}
 	}
 	return nil
 }
@@ -208,7 +227,7 @@ func runRemove(ctx context.Context, r *runner, pos []string) error {
 	if err != nil {
 		return err
 	}
-	if err := m.Remove(ctx, k); err != nil {
+	if _, err := r.follow(ctx, m.RemoveJob(ctx, k)); err != nil {
 		return err
 	}
 	r.infof("removed %s", k)
@@ -219,6 +238,11 @@ type pruneDoc struct {
 	Removed    []pruneImage `json:"removed"`
 	FreedBytes int64        `json:"freed_bytes"`
 	DryRun     bool         `json:"dry_run"`
+	// Kept lists images the policy picked but left alone because another
+	// process was using them.
+	Kept []pruneImage `json:"kept"`
+	// Problems lists removals that failed.
+	Problems []string `json:"problems,omitempty"`
 }
 
 type pruneImage struct {
@@ -226,6 +250,7 @@ type pruneImage struct {
 	Version   string `json:"version"`
 	Arch      string `json:"arch"`
 	SizeBytes int64  `json:"size_bytes"`
+	Reason    string `json:"reason,omitempty"`
 }
 
 func runPrune(ctx context.Context, r *runner, pos []string) error {
@@ -257,28 +282,43 @@ func runPrune(ctx context.Context, r *runner, pos []string) error {
 	if err != nil {
 		return err
 	}
-	removed, freed, err := m.Prune(ctx, p, r.o.dryRun)
-	if err != nil {
-		return err
-	}
-	doc := pruneDoc{Removed: []pruneImage{}, FreedBytes: freed, DryRun: r.o.dryRun}
-	for _, im := range removed {
+	res, perr := m.PruneImages(ctx, p, r.o.dryRun)
+	doc := pruneDoc{Removed: []pruneImage{}, Kept: []pruneImage{}, FreedBytes: res.Freed, DryRun: r.o.dryRun}
+	for _, im := range res.Removed {
 		doc.Removed = append(doc.Removed, pruneImage{Distro: im.Distro, Version: im.Version, Arch: im.Arch, SizeBytes: im.SizeBytes})
 	}
+	for _, im := range res.Kept {
+		doc.Kept = append(doc.Kept, pruneImage{Distro: im.Distro, Version: im.Version, Arch: im.Arch, SizeBytes: im.SizeBytes, Reason: "in use"})
+	}
+	if perr != nil {
+		doc.Problems = append(doc.Problems, strings.Split(perr.Error(), "\n")...)
+	}
 	if r.o.json {
-		return r.printJSON(doc)
-	}
-	verb := "removed"
-	if r.o.dryRun {
-		verb = "would remove"
-	}
-	for _, im := range doc.Removed {
-		fmt.Fprintf(r.env.Stdout, "%s %s %s %s (%s)\n", verb, im.Distro, im.Version, im.Arch, units.Bytes(im.SizeBytes))
-	}
-	if r.o.dryRun {
-		fmt.Fprintf(r.env.Stdout, "%d image(s), %s would be freed (dry run: nothing removed)\n", len(doc.Removed), units.Bytes(freed))
+		if err := r.printJSON(doc); err != nil {
+			return err
+		}
 	} else {
-		fmt.Fprintf(r.env.Stdout, "%d image(s) removed, %s freed\n", len(doc.Removed), units.Bytes(freed))
+		verb := "removed"
+		if r.o.dryRun {
+			verb = "would remove"
+		}
+		for _, im := range doc.Removed {
+			fmt.Fprintf(r.env.Stdout, "%s %s %s %s (%s)\n", verb, im.Distro, im.Version, im.Arch, units.Bytes(im.SizeBytes))
+		}
+		for _, im := range doc.Kept {
+			fmt.Fprintf(r.env.Stdout, "kept %s %s %s (%s): in use by another vmimages process\n", im.Distro, im.Version, im.Arch, units.Bytes(im.SizeBytes))
+		}
+		if r.o.dryRun {
+			fmt.Fprintf(r.env.Stdout, "%d image(s), %s would be freed (dry run: nothing removed)\n", len(doc.Removed), units.Bytes(res.Freed))
+		} else {
+			fmt.Fprintf(r.env.Stdout, "%d image(s) removed, %s freed\n", len(doc.Removed), units.Bytes(res.Freed))
+		}
+		if len(doc.Kept) > 0 {
+			fmt.Fprintf(r.env.Stdout, "%d image(s) kept because they are in use; run prune again when they are free\n", len(doc.Kept))
+		}
+	}
+	if perr != nil {
+		return perr
 	}
 	return nil
 }
@@ -288,25 +328,8 @@ func runConvert(ctx context.Context, r *runner, pos []string) error {
 	if err != nil {
 		return err
 	}
-	// Convert takes the image's lock, and taking it creates the image's
-	// folder: make sure there is an image first.
-	if _, err := m.Cache().ReadMeta(k); err != nil {
-		return err
-	}
 	r.infof("converting %s to raw …", k)
-	var bar *progressbar.ProgressBar
-	if r.env.StderrIsTerminal && !r.g.quiet {
-		bar = progressbar.NewOptions(100, progressbar.OptionSetWriter(r.env.Stderr),
-			progressbar.OptionSetDescription("qemu-img convert"), progressbar.OptionClearOnFinish())
-	}
-	img, err := m.ConvertWithProgress(ctx, k, func(f float64) {
-		if bar != nil {
-			_ = bar.Set(int(100 * f))
-		}
-	})
-	if bar != nil {
-		_ = bar.Exit()
-	}
+	img, err := r.follow(ctx, m.ConvertJob(ctx, k))
 	if err != nil {
 		return err
 	}

@@ -133,7 +133,11 @@ func runCatalog(ctx context.Context, r *runner, pos []string) error {
 		d := doc.Distros[0]
 		fmt.Fprintf(r.env.Stdout, "\n%s: %s\nbase: %s\n", d.Name, d.Note, d.Base)
 	}
-	r.infof("catalog: %s", m.CatalogSource())
+	if src := m.CatalogSource(); src.Refreshed.IsZero() {
+		r.infof("catalog: %s (run 'vmimages catalog --refresh' to look upstream)", src)
+	} else {
+		r.infof("catalog: %s", src)
+	}
 	return nil
 }
 

@@ -305,7 +305,7 @@ func (r *runner) exitCode(err error) int {
 		fmt.Fprintf(r.env.Stderr, "vmimages: interrupted\n")
 		return ExitFailure
 	}
-	msg := core.Explain(err)
+	msg := explain(err)
 	if hint := tlsHint(err); hint != "" {
 		msg += "\n  → " + hint
 	}

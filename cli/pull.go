@@ -156,12 +156,15 @@ func (v *lineView) show(s core.Snapshot) {
 }
 
 func (v *lineView) finish(s core.Snapshot) {
-	if s.Phase == core.PhaseDone {
+	if s.Phase == core.PhaseDone && s.Kind == core.KindPull {
 		fmt.Fprintf(v.w, "%s: done, %s\n", s.Title, units.Bytes(s.BytesTotal))
 	}
 }
 
 func progressText(s core.Snapshot) string {
+	if s.Phase == core.PhaseConverting {
+		return fmt.Sprintf("%.0f%%", 100*s.Converted)
+	}
 	if s.BytesTotal <= 0 && s.BytesDone == 0 {
 		if s.Retrying != "" {
 			return "(retrying: " + s.Retrying + ")"
@@ -183,10 +186,11 @@ func progressText(s core.Snapshot) string {
 
 // barView draws a terminal progress bar.
 type barView struct {
-	w     io.Writer
-	bar   *progressbar.ProgressBar
-	max   int64
-	retry string
+	w          io.Writer
+	bar        *progressbar.ProgressBar
+	max        int64
+	retry      string
+	converting bool // the bar shows a conversion
 }
 
 func (v *barView) show(s core.Snapshot) {
@@ -194,6 +198,10 @@ func (v *barView) show(s core.Snapshot) {
 		fmt.Fprintf(v.w, "%s: retrying: %s\n", s.Title, s.Retrying)
 	}
 	v.retry = s.Retrying
+	if s.Phase == core.PhaseConverting {
+		v.showConversion(s)
+		return
+	}
 	if s.Phase != core.PhaseDownloading && s.Phase != core.PhaseVerifying || s.BytesTotal == 0 {
 		if v.bar != nil {
 			v.bar.Describe(s.Title + " " + string(s.Phase))
@@ -216,6 +224,30 @@ func (v *barView) show(s core.Snapshot) {
 		)
 	}
 	_ = v.bar.Set64(s.BytesDone)
+}
+
+// convertSteps is the conversion bar's scale: per cent.
+const convertSteps = 100
+
+// showConversion draws qemu-img's progress as a percentage bar, replacing
+// the transfer bar of a pull --raw.
+func (v *barView) showConversion(s core.Snapshot) {
+	if v.bar == nil || v.max != convertSteps || !v.converting {
+		if v.bar != nil {
+			_ = v.bar.Finish()
+			fmt.Fprintln(v.w)
+		}
+		v.max, v.converting = convertSteps, true
+		v.bar = progressbar.NewOptions64(convertSteps,
+			progressbar.OptionSetWriter(v.w),
+			progressbar.OptionSetDescription(s.Title+" qemu-img convert"),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionFullWidth(),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	_ = v.bar.Set64(int64(convertSteps * s.Converted))
 }
 
 func (v *barView) finish(s core.Snapshot) {

@@ -19,9 +19,36 @@ func (m *Manager) Convert(ctx context.Context, k cache.Key) (*PreparedImage, err
 // or a symbolic link fails with an error wrapping cache.ErrNotVerified,
 // which IsIntegrity reports), and checked unchanged after the conversion.
 func (m *Manager) ConvertWithProgress(ctx context.Context, k cache.Key, progress func(fraction float64)) (*PreparedImage, error) {
+	return m.convert(ctx, k, progressFunc(progress), nil)
+}
+
+// ConvertJob converts a cached image's disk to raw as a job: PhaseQueued,
+// PhaseWaiting for the image's lock, PhaseConverting with
+// Snapshot.Converted in [0,1] (the disk is proven by hash first, at 0),
+// then PhaseDone with Snapshot.Result. A second ConvertJob of an image
+// being converted returns the same job.
+func (m *Manager) ConvertJob(ctx context.Context, k cache.Key) *Job {
+	return m.startOp(ctx, KindConvert, k, func(ctx context.Context, j *Job) (*PreparedImage, error) {
+		img, err := m.convert(ctx, k, j, func() {
+			j.update(func(s *Snapshot) { s.Phase = PhaseWaiting })
+		})
+		if err != nil {
+			return nil, err
+		}
+		j.update(func(s *Snapshot) { s.Phase = PhaseConverting; s.Converted = 1; s.Build = img.Build })
+		return img, nil
+	})
+}
+
+// convert is ConvertWithProgress telling c how it goes; waiting, when not
+// nil, is called before it waits for the image's lock.
+func (m *Manager) convert(ctx context.Context, k cache.Key, c converter, waiting func()) (*PreparedImage, error) {
 	// Check first, so that a missing image is reported as such.
 	if _, err := m.cache.ReadMeta(k); err != nil {
-		return nil, err
+		return nil, notCached(k, err)
+	}
+	if waiting != nil {
+		waiting()
 	}
 	tx, err := m.cache.Begin(ctx, k)
 	if err != nil {
@@ -30,7 +57,7 @@ func (m *Manager) ConvertWithProgress(ctx context.Context, k cache.Key, progress
 	defer tx.Abort()
 	meta := tx.Committed()
 	if meta == nil {
-		return nil, fmt.Errorf("%w: %s", cache.ErrNotCached, k)
+		return nil, &NotCachedError{Key: k}
 	}
 	change, err := tx.RawChange(ctx, nil)
 	if err != nil {
@@ -44,7 +71,7 @@ func (m *Manager) ConvertWithProgress(ctx context.Context, k cache.Key, progress
 			return nil, err
 		}
 	}
-	if err := m.convertTx(ctx, tx, progressFunc(progress)); err != nil {
+	if err := m.convertTx(ctx, tx, c); err != nil {
 		return nil, err
 	}
 	if meta, err = tx.Commit(meta); err != nil {

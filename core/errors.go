@@ -6,8 +6,6 @@ import (
 	"net"
 
 	"vmimages/core/cache"
-	"vmimages/core/catalog"
-	"vmimages/core/config"
 	"vmimages/core/download"
 	"vmimages/core/manifest"
 	"vmimages/core/qemuimg"
@@ -38,49 +36,61 @@ func IsIntegrity(err error) bool {
 		errors.Is(err, cache.ErrNotVerified)
 }
 
-// Explain turns an error into a sentence for people: what happened and,
-// where the cause is known, what to do about it.
-func Explain(err error) string {
-	if err == nil {
-		return ""
-	}
-	msg := err.Error()
-	var hint string
-	switch {
-	case errors.Is(err, download.ErrDigestMismatch):
-		hint = "the download did not match the published checksum and was discarded; try again later or use another mirror"
-	case errors.Is(err, trust.ErrBadSignature), errors.Is(err, trust.ErrUnknownSigner), errors.Is(err, trust.ErrNoSignature):
-		hint = "the checksum file's signature could not be verified, so no image bytes were downloaded; if you use a mirror, check that it is complete and current"
-	case errors.Is(err, trust.ErrWeakHash), errors.Is(err, manifest.ErrWeakDigest):
-		hint = "a weak algorithm (SHA-1 or MD5) cannot prove an image; nothing was downloaded"
-	case errors.Is(err, download.ErrInsufficientSpace):
-		hint = "free some space (vmimages prune) or choose another cache folder (--cache-dir)"
-	case errors.Is(err, qemuimg.ErrMissing):
-		hint = "the downloaded image is kept; install qemu-img and run 'vmimages convert' again"
-	case errors.Is(err, download.ErrDowngrade):
-		hint = "the server sent a secure (https) request on to plain http, which is never followed for checksum files, or for images no signature proves; use another mirror"
-	case errors.Is(err, download.ErrTooSlow):
-		hint = "the server sends too slowly to be usable; try again later or use another mirror"
-	case errors.Is(err, ErrInsecure):
-		hint = "use an https:// mirror, or mark this mirror allow_insecure in the settings file if you trust the network"
-	case errors.Is(err, cache.ErrInUse):
-		hint = "another vmimages process is using this image; wait for it to finish"
-	case errors.Is(err, ErrNotCached):
-		hint = "see 'vmimages list' for what is cached"
-	case errors.Is(err, config.ErrInvalid):
-		hint = "fix that line of the settings file, or remove it to use the default"
-	case errors.Is(err, catalog.ErrNoBuild):
-		hint = "the upstream folder holds no image this catalog entry recognises; its layout may have changed (try 'vmimages catalog --refresh', or check your mirror)"
-	case isStatus(err, 404):
-		hint = "the server does not have that file: the mirror may be incomplete or the upstream layout changed (try 'vmimages catalog --refresh')"
-	case isNetwork(err):
-		hint = "check the network connection, and the mirror URL if you set one (--mirror, VMIMAGES_MIRROR_<DISTRO>, [mirrors] in the settings file)"
-	}
-	if hint != "" {
-		return fmt.Sprintf("%s\n  → %s", msg, hint)
-	}
-	return msg
+// NotCachedError: the image asked for is not in the cache (or has no
+// metadata yet). It matches ErrNotCached with errors.Is.
+type NotCachedError struct {
+	Key cache.Key
+	Err error // the cache's own error
 }
+
+func (e *NotCachedError) Error() string {
+	if e.Err != nil {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("%v: %s", ErrNotCached, e.Key)
+}
+
+// Unwrap returns the cache's error.
+func (e *NotCachedError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrNotCached) hold.
+func (e *NotCachedError) Is(target error) bool { return target == ErrNotCached }
+
+// notCached wraps a cache error that means "not cached" in a *NotCachedError.
+func notCached(k cache.Key, err error) error {
+	var nc *NotCachedError
+	if err != nil && errors.Is(err, ErrNotCached) && !errors.As(err, &nc) {
+		return &NotCachedError{Key: k, Err: err}
+	}
+	return err
+}
+
+// SpaceError: too little free space for a transfer (Need and Free bytes
+// in Dir). It matches ErrInsufficientSpace with errors.Is.
+type SpaceError = download.SpaceError
+
+// InUseError lists images another holder had locked, so an operation left
+// them alone. It matches ErrInUse with errors.Is.
+type InUseError = cache.InUseError
+
+// More sentinels, re-exported so a front needs only this package to word
+// its advice.
+var (
+	// ErrInsufficientSpace: the cache's file system has too little room.
+	ErrInsufficientSpace = download.ErrInsufficientSpace
+	// ErrInUse: another process or job holds the image.
+	ErrInUse = cache.ErrInUse
+	// ErrQemuImgMissing: qemu-img is not installed, so nothing can be
+	// converted.
+	ErrQemuImgMissing = qemuimg.ErrMissing
+)
+
+// IsStatus reports whether err is an HTTP answer with the given status code.
+func IsStatus(err error, code int) bool { return isStatus(err, code) }
+
+// IsNetwork reports a failure to reach a server at all (refused, no route,
+// name not found, timed out).
+func IsNetwork(err error) bool { return isNetwork(err) }
 
 func isStatus(err error, code int) bool {
 	var se *download.StatusError

@@ -6,36 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"vmimages/core/cache"
 	"vmimages/core/catalog"
 	"vmimages/core/download"
 )
-
-// Phase is where a job stands.
-type Phase string
-
-// Job phases.
-const (
-	PhaseQueued      Phase = "queued"
-	PhaseResolving   Phase = "resolving"
-	PhaseWaiting     Phase = "waiting" // for the image lock or a transfer slot
-	PhaseDownloading Phase = "downloading"
-	PhaseVerifying   Phase = "verifying"
-	PhaseConverting  Phase = "converting"
-	PhaseDone        Phase = "done"
-	PhaseFailed      Phase = "failed"
-	PhasePaused      Phase = "paused"
-	PhaseCancelled   Phase = "cancelled"
-)
-
-// Finished reports whether the phase is final.
-func (p Phase) Finished() bool {
-	return p == PhaseDone || p == PhaseFailed || p == PhaseCancelled
-}
 
 // PullOptions tune one pull.
 type PullOptions struct {
@@ -76,7 +54,9 @@ type AssetProgress struct {
 
 // Snapshot is a job's state at one moment, safe to read from any goroutine.
 type Snapshot struct {
-	ID         int
+	ID int
+	// Kind is what the job does: a pull, a verify, a conversion or a removal.
+	Kind       Kind
 	Ref        catalog.Ref
 	Key        cache.Key
 	Title      string // "Ubuntu Server 24.04 x86_64"
@@ -93,7 +73,9 @@ type Snapshot struct {
 	// phase is PhaseConverting.
 	Converted float64
 	Result    *PreparedImage
-	Started   time.Time
+	// Verdict is a verify job's finding, set when it is done.
+	Verdict *Verdict
+	Started time.Time
 	// Notices are things the job did that its user should know about, in
 	// order, such as converting again a raw disk that changed.
 	Notices []string
@@ -111,37 +93,14 @@ func (s Snapshot) Fraction() float64 {
 	return f
 }
 
-// Job is one pull. Fronts read Snapshot on a ticker and may Pause, Resume
-// or Cancel it.
-type Job struct {
-	m    *Manager
-	id   int
-	ref  catalog.Ref
-	opts PullOptions
-	key  cache.Key // the image this job holds in Manager.live, if any
-	done chan struct{}
-
-	mu       sync.Mutex
-	snap     Snapshot
-	cancelFn context.CancelFunc // cancels the current run
-	paused   bool
-	resume   chan struct{}
-	stopped  bool // Cancel or Close
-	result   *PreparedImage
-	err      error
-
-	speed speedMeter
-}
-
-var jobIDs atomic.Int64
-
 // Pull starts pulling an image and returns its job at once. A second pull
 // of an image that is already being pulled in this process returns the
 // same job. ctx bounds the job's whole life.
 func (m *Manager) Pull(ctx context.Context, ref catalog.Ref, opts PullOptions) *Job {
-	j := &Job{m: m, id: int(jobIDs.Add(1)), ref: ref, opts: opts, done: make(chan struct{})}
-	j.snap = Snapshot{ID: j.id, Ref: ref, Phase: PhaseQueued, BytesTotal: -1, Started: m.now(),
-		Title: ref.Distro + " " + ref.Version}
+	j := m.newJob(KindPull, ref.Distro+" "+ref.Version)
+	j.ref, j.opts = ref, opts
+	j.snap.Ref = ref
+	j.work = func(ctx context.Context) (*PreparedImage, error) { return j.run(ctx) }
 	if k, err := m.Key(ref); err == nil {
 		j.snap.Key, j.key = k, k
 		if d, derr := m.Catalog().Distro(ref.Distro); derr == nil {
@@ -163,148 +122,6 @@ func (m *Manager) Pull(ctx context.Context, ref catalog.Ref, opts PullOptions) *
 	go j.loop(ctx)
 	m.notify()
 	return j
-}
-
-// ID is the job's number, unique in this process.
-func (j *Job) ID() int { return j.id }
-
-// Done is closed when the job has finished, failed or been cancelled.
-func (j *Job) Done() <-chan struct{} { return j.done }
-
-// Wait blocks until the job ends or ctx is done.
-func (j *Job) Wait(ctx context.Context) (*PreparedImage, error) {
-	select {
-	case <-j.done:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.result, j.err
-}
-
-// Snapshot returns the job's current state.
-func (j *Job) Snapshot() Snapshot {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	s := j.snap
-	s.Assets = append([]AssetProgress(nil), j.snap.Assets...)
-	s.Notices = append([]string(nil), j.snap.Notices...)
-	return s
-}
-
-// Pause stops the transfers, keeping what arrived for Resume.
-func (j *Job) Pause() {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.paused || j.stopped || j.snap.Phase.Finished() {
-		return
-	}
-	j.paused = true
-	j.resume = make(chan struct{})
-	j.snap.Phase = PhasePaused
-	if j.cancelFn != nil {
-		j.cancelFn()
-	}
-}
-
-// Resume continues a paused job from its partial files.
-func (j *Job) Resume() {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if !j.paused {
-		return
-	}
-	j.paused = false
-	close(j.resume)
-}
-
-// Cancel stops the job for good. Partial files stay in the cache, so a
-// later pull resumes them.
-func (j *Job) Cancel() {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.stopped = true
-	if j.cancelFn != nil {
-		j.cancelFn()
-	}
-	if j.paused {
-		j.paused = false
-		close(j.resume)
-	}
-}
-
-func (j *Job) update(fn func(s *Snapshot)) {
-	j.mu.Lock()
-	fn(&j.snap)
-	j.mu.Unlock()
-}
-
-// loop runs the pull, re-running it after each pause.
-func (j *Job) loop(ctx context.Context) {
-	defer func() {
-		j.m.mu.Lock()
-		if j.m.live[j.key] == j {
-			delete(j.m.live, j.key)
-		}
-		j.m.mu.Unlock()
-		close(j.done)
-		j.m.notify()
-	}()
-	for {
-		j.mu.Lock()
-		if j.stopped {
-			j.finish(nil, context.Canceled)
-			j.mu.Unlock()
-			return
-		}
-		runCtx, cancel := context.WithCancel(ctx)
-		j.cancelFn = cancel
-		j.mu.Unlock()
-
-		img, err := j.run(runCtx)
-		cancel()
-
-		j.mu.Lock()
-		if err != nil && errors.Is(err, context.Canceled) && j.paused && !j.stopped && ctx.Err() == nil {
-			resume := j.resume
-			j.snap.Phase = PhasePaused
-			j.snap.Speed, j.snap.ETA = 0, 0
-			j.speed = speedMeter{}
-			j.mu.Unlock()
-			select {
-			case <-resume:
-			case <-ctx.Done():
-			}
-			continue
-		}
-		if err != nil && j.stopped {
-			err = context.Canceled
-		}
-		j.finish(img, err)
-		j.mu.Unlock()
-		return
-	}
-}
-
-// finish records the outcome; j.mu is held.
-func (j *Job) finish(img *PreparedImage, err error) {
-	j.result, j.err = img, err
-	j.snap.Speed, j.snap.ETA = 0, 0
-	switch {
-	case err == nil:
-		j.snap.Phase = PhaseDone
-		j.snap.Result = img
-		if j.snap.BytesTotal >= 0 {
-			j.snap.BytesDone = j.snap.BytesTotal
-		}
-	case errors.Is(err, context.Canceled):
-		j.snap.Phase = PhaseCancelled
-		j.snap.Err = err
-	default:
-		j.snap.Phase = PhaseFailed
-		j.snap.Err = err
-	}
 }
 
 // run is one attempt at the whole pull.
@@ -467,7 +284,11 @@ func (m *Manager) cachedImage(ctx context.Context, j *Job, raw bool) (*PreparedI
 		return nil, false, nil
 	}
 	im, err := m.cache.Image(key)
-	if err != nil || im.State != cache.StateReady || im.Meta == nil {
+	// An image whose last verify found only its raw disk changed is
+	// handed out after converting that again from the proven disk.
+	rawFailed := im.Meta != nil && im.Meta.FailedRawOnly() && im.State == cache.StateCorrupt &&
+		strings.HasPrefix(im.Reason, cache.ReasonFailedVerify)
+	if err != nil || (im.State != cache.StateReady && !rawFailed) || im.Meta == nil {
 		return nil, false, nil
 	}
 	meta := im.Meta
@@ -486,11 +307,12 @@ func (m *Manager) cachedImage(ctx context.Context, j *Job, raw bool) (*PreparedI
 			return nil, false, err
 		}
 		switch {
-		case change == "":
+		case change == "" && !meta.FailedRawOnly():
 		case raw || meta.DiskRaw != nil:
-			if meta.DiskRaw != nil {
+			if meta.DiskRaw != nil && change != "" {
 				j.notice(change + "; converting again")
 			}
+			meta.Verified = nil // the raw disk is made anew from the proven disk
 			for _, a := range meta.Assets {
 				if _, err := tx.Keep(a.Role, nil); err != nil {
 					return nil, false, nil // not intact: pull it again
@@ -507,7 +329,7 @@ func (m *Manager) cachedImage(ctx context.Context, j *Job, raw bool) (*PreparedI
 		tx.Abort()
 	}
 	_ = m.cache.Touch(key)
-	m.logCached(key, meta.Build, "using the cached image; no network (pull --update looks upstream)")
+	m.logCached(key, meta.Build, "using the cached image; no network (only an update looks upstream)")
 	img := m.prepared(key, meta)
 	img.Signature = SignatureFromMeta(meta.Signature)
 	j.update(func(s *Snapshot) {
@@ -531,7 +353,8 @@ func sameAsset(old *cache.Meta, a catalog.Asset) bool {
 		return false
 	}
 	am := old.Asset(a.Role)
-	return am != nil && am.Digest == a.Digest
+	// A file the last verify found wrong is not trusted again.
+	return am != nil && am.Digest == a.Digest && !old.Distrusts(am.File)
 }
 
 // progress folds a transfer's progress into the snapshot.
@@ -539,7 +362,7 @@ func (j *Job) progress(i int, p download.Progress) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	s := &j.snap
-	if i >= len(s.Assets) || j.paused {
+	if i >= len(s.Assets) || !j.live {
 		return
 	}
 	a := &s.Assets[i]

@@ -1,10 +1,12 @@
 package core
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,6 +40,49 @@ func TestLayering(t *testing.T) {
 				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 20 {
+		t.Fatalf("only %d files checked; the walk is broken", checked)
+	}
+}
+
+// TestCoreWordsNoFrontAdvice: core returns typed errors and each front
+// words its own advice, so no string in core tells a person to run a
+// command or use a command-line flag (the window would show it verbatim).
+func TestCoreWordsNoFrontAdvice(t *testing.T) {
+	bad := regexp.MustCompile(`(?i)(run '?vmimages|'vmimages [a-z]|\(vmimages [a-z]|(^|[\s(])--(cache-dir|mirror|config|arch|raw|update|json|keep|older-than|max-size|dry-run|check|refresh)\b|[\s(]VMIMAGES_[A-Z])`)
+	checked := 0
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == "testdata" {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return err
+		}
+		checked++
+		ast.Inspect(f, func(n ast.Node) bool {
+			lit, ok := n.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			s, err := strconv.Unquote(lit.Value)
+			if err == nil && bad.MatchString(s) && !strings.HasPrefix(s, "VMIMAGES_") {
+				t.Errorf("%s: core words advice for one front: %q", fset.Position(lit.Pos()), s)
+			}
+			return true
+		})
 		return nil
 	})
 	if err != nil {

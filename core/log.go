@@ -12,6 +12,9 @@ import (
 func (m *Manager) logResolution(res *Resolution) {
 	log := m.opts.Logger
 	log.Info("resolved", "distro", res.Distro, "version", res.Version, "arch", res.Arch, "build", res.Build)
+	if res.Archived {
+		log.Info("release found in the distribution's archive", "note", res.Note)
+	}
 	for _, a := range res.Assets {
 		attrs := []any{"role", a.Role, "url", a.URL, "digest", a.Digest.String(), "size", a.Size, "manifest", a.ChecksumsURL}
 		if a.SignatureURL != "" {

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -36,8 +37,13 @@ type Manager struct {
 	mu   sync.Mutex
 	cfg  config.Config
 	jobs []*Job
-	live map[cache.Key]*Job // running or paused jobs, one per image
+	live map[cache.Key]*Job // running or paused pulls, one per image
+	ops  map[opKey]*Job     // running verify, convert and remove jobs
 	subs []func()           // called when the job list changes
+
+	// onPark, when set (tests), is called when a paused job's loop waits
+	// for Resume.
+	onPark func(*Job)
 
 	source CatalogSource
 }
@@ -125,7 +131,7 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 	m := &Manager{
 		opts: opts, cat: cat, problems: problems, cache: c, dl: dl, keys: keys,
 		qemu: qemuimg.Tool{Path: opts.QemuImg}, now: opts.Now, cfg: opts.Config,
-		live: map[cache.Key]*Job{},
+		live: map[cache.Key]*Job{}, ops: map[opKey]*Job{},
 	}
 	m.loadRefresh()
 	return m, nil
@@ -266,13 +272,8 @@ func (m *Manager) Key(ref catalog.Ref) (cache.Key, error) {
 	return cache.Key{Distro: strings.ToLower(ref.Distro), Version: strings.ToLower(v.Version), Arch: arch}, nil
 }
 
-// Verify re-hashes one cached image; progress may be nil.
-func (m *Manager) Verify(ctx context.Context, k cache.Key, progress cache.Progress) ([]string, error) {
-	return m.cache.VerifyWithProgress(ctx, k, progress)
-}
-
 // Remove deletes a cached image. An image with a job in this process is
-// cancelled first.
+// cancelled first. A missing image gives a *NotCachedError.
 func (m *Manager) Remove(ctx context.Context, k cache.Key) error {
 	m.mu.Lock()
 	j := m.live[k]
@@ -281,7 +282,17 @@ func (m *Manager) Remove(ctx context.Context, k cache.Key) error {
 		j.Cancel()
 		<-j.done
 	}
-	return m.cache.Remove(ctx, k)
+	return notCached(k, m.cache.Remove(ctx, k))
+}
+
+// RemoveJob deletes a cached image as a job: PhaseQueued, PhaseRemoving
+// (after stopping a pull of it in this process and waiting for its lock),
+// then PhaseDone. A second RemoveJob of the same image returns the same job.
+func (m *Manager) RemoveJob(ctx context.Context, k cache.Key) *Job {
+	return m.startOp(ctx, KindRemove, k, func(ctx context.Context, j *Job) (*PreparedImage, error) {
+		j.update(func(s *Snapshot) { s.Phase = PhaseRemoving })
+		return nil, m.Remove(ctx, k)
+	})
 }
 
 // Prune removes images by policy; with dryRun it only reports.
@@ -290,6 +301,46 @@ func (m *Manager) Prune(ctx context.Context, p cache.PrunePolicy, dryRun bool) (
 		p.Now = m.now()
 	}
 	return m.cache.Prune(ctx, p, dryRun)
+}
+
+// PruneResult is what a prune did, or with a dry run would do.
+type PruneResult struct {
+	// Removed lists the images removed (or that would be), Freed their size.
+	Removed []cache.Image
+	Freed   int64
+	// Kept lists images the policy picked but that were left alone because
+	// another process or job was using them.
+	Kept []cache.Image
+}
+
+// PruneImages removes images by policy (with dryRun it only reports) and
+// says what it removed and what it kept because it was in use. Images in
+// use are not an error; err reports removals that failed, and the result
+// still says what was done.
+func (m *Manager) PruneImages(ctx context.Context, p cache.PrunePolicy, dryRun bool) (PruneResult, error) {
+	removed, freed, err := m.Prune(ctx, p, dryRun)
+	res := PruneResult{Removed: removed, Freed: freed}
+	var errs []error
+	for _, e := range flatten(err) {
+		var iu *InUseError
+		if errors.As(e, &iu) {
+			res.Kept = append(res.Kept, iu.Images...)
+			continue
+		}
+		errs = append(errs, e)
+	}
+	return res, errors.Join(errs...)
+}
+
+// flatten lists the errors an errors.Join holds.
+func flatten(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // FreeSpace is the free space on the cache's file system.

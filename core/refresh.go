@@ -26,7 +26,7 @@ type CatalogSource struct {
 // String describes the source for people.
 func (s CatalogSource) String() string {
 	if s.Refreshed.IsZero() {
-		return "the catalog built into this version (run 'vmimages catalog --refresh' to look upstream)"
+		return "the catalog built into this version"
 	}
 	return fmt.Sprintf("the built-in catalog updated from upstream on %s", s.Refreshed.UTC().Format("2006-01-02 15:04 UTC"))
 }

@@ -29,11 +29,16 @@ const (
 	// interrupted leaves it ready.
 	StatePartial State = "partial"
 	// StateCorrupt: the metadata names an asset that is missing or whose size
-	// differs, or the metadata cannot be read. Verify tells more.
+	// differs, the metadata cannot be read, or the image's last verify found
+	// problems (until it is verified again or pulled anew). Verify tells more.
 	StateCorrupt State = "corrupt"
 	// StateReady: every asset the metadata names is in place at its size.
 	StateReady State = "ready"
 )
+
+// ReasonFailedVerify starts the Reason of an image that is StateCorrupt
+// because its last verify found problems.
+const ReasonFailedVerify = "failed verification"
 
 // Image is one image directory as List found it.
 type Image struct {
@@ -209,6 +214,11 @@ func (c *Cache) inspect(k Key) (Image, error) {
 		im.State, im.Reason = StatePartial, "metadata lists no assets"
 	case missing != "":
 		im.State, im.Reason = StateCorrupt, missing
+	case m.Failed():
+		im.State, im.Reason = StateCorrupt, ReasonFailedVerify
+		if len(m.Verified.Problems) > 0 {
+			im.Reason += ": " + m.Verified.Problems[0]
+		}
 	default:
 		im.State = StateReady
 	}

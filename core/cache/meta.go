@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"vmimages/core/localfs"
@@ -41,6 +42,45 @@ type Meta struct {
 	Signature *SignatureMeta `json:"signature,omitempty"`
 	PulledAt  time.Time      `json:"pulled_at"`
 	LastUsed  time.Time      `json:"last_used,omitzero"`
+	// Verified is the outcome of the last verify of these files. A pull
+	// writes new metadata without it, so it lasts until the image is
+	// verified again or pulled anew.
+	Verified *VerifyMeta `json:"verified,omitempty"`
+}
+
+// VerifyMeta records one verify of an image's files.
+type VerifyMeta struct {
+	At time.Time `json:"at"`
+	// OK is true when every file matched its recorded digest.
+	OK bool `json:"ok"`
+	// Problems are Verify's findings when OK is false.
+	Problems []string `json:"problems,omitempty"`
+	// Files names the files the problems are about; empty when a problem
+	// is about none in particular (then no file is trusted).
+	Files []string `json:"files,omitempty"`
+}
+
+// Failed reports whether the image's last verify found problems.
+func (m *Meta) Failed() bool { return m.Verified != nil && !m.Verified.OK }
+
+// Distrusts reports whether the last verify found the named file wrong (or
+// found problems it could not pin on any file).
+func (m *Meta) Distrusts(file string) bool {
+	return m.Failed() && (len(m.Verified.Files) == 0 || slices.Contains(m.Verified.Files, file))
+}
+
+// FailedRawOnly reports whether the last verify found only the converted
+// raw disk wrong; the files that were downloaded are intact.
+func (m *Meta) FailedRawOnly() bool {
+	if !m.Failed() || m.DiskRaw == nil || len(m.Verified.Files) == 0 {
+		return false
+	}
+	for _, f := range m.Verified.Files {
+		if f != m.DiskRaw.File {
+			return false
+		}
+	}
+	return true
 }
 
 // Key returns the Key the metadata belongs to.
@@ -201,6 +241,30 @@ func (c *Cache) Touch(k Key) error {
 		m.LastUsed = c.now().UTC()
 		return c.writeMeta(m)
 	})
+}
+
+// RecordVerify stores v as the image's last verify outcome, provided the
+// metadata still describes the pull that was verified (pulledAt and build
+// as read before verifying); recorded is false when a new pull replaced it
+// meanwhile, and the outcome no longer applies.
+func (c *Cache) RecordVerify(k Key, pulledAt time.Time, build string, v VerifyMeta) (recorded bool, err error) {
+	if err := k.Validate(); err != nil {
+		return false, err
+	}
+	err = c.withMetaLock(k, func() error {
+		m, err := c.readMeta(k)
+		if err != nil {
+			return err
+		}
+		if !m.PulledAt.Equal(pulledAt) || m.Build != build {
+			return nil
+		}
+		v.At = v.At.UTC()
+		m.Verified = &v
+		recorded = true
+		return c.writeMeta(m)
+	})
+	return recorded, err
 }
 
 // withMetaLock runs fn holding the image's short-lived metadata lock, so that

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/url"
-	"strings"
 
 	"vmimages/core"
 	"vmimages/core/cache"
@@ -18,17 +17,14 @@ import (
 )
 
 // explain turns an error into two sentences for people: what happened and
-// what to do. The advice is always worded for the window (Settings, Prune…,
-// Retry), never for the command line; fallback is the advice when the
-// cause is not known.
+// what to do. The core returns typed errors and words no advice; the
+// advice here is worded for the window (Settings, Prune…, Retry), never for
+// the command line; fallback is the advice when the cause is not known.
 func explain(err error, fallback string) (what, todo string) {
 	if err == nil {
 		return "", ""
 	}
 	what = err.Error()
-	if w, _, ok := strings.Cut(core.Explain(err), "\n  → "); ok {
-		what = w
-	}
 	todo = advice(err)
 	if todo == "" {
 		todo = fallback

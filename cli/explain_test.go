@@ -1,4 +1,4 @@
-package core
+package cli
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"vmimages/core"
 	"vmimages/core/catalog"
 	"vmimages/core/config"
 	"vmimages/core/download"
@@ -29,10 +30,10 @@ func TestExplainSaysWhatToDo(t *testing.T) {
 		{fmt.Errorf("x: %w", catalog.ErrNoBuild), "layout may have changed", false},
 		{&download.StatusError{URL: "u", Code: 404}, "does not have that file", false},
 		{fmt.Errorf("fetch: %w", &net.OpError{Op: "dial", Err: fmt.Errorf("connection refused")}), "check the network", false},
-		{fmt.Errorf("%w: http", ErrInsecure), "https:// mirror", false},
+		{fmt.Errorf("%w: http", core.ErrInsecure), "https:// mirror", false},
 		{context.Canceled, "", false},
 	} {
-		got := Explain(tc.err)
+		got := explain(tc.err)
 		if !strings.HasPrefix(got, tc.err.Error()) {
 			t.Errorf("Explain(%v) = %q: must start with what happened", tc.err, got)
 		}
@@ -42,7 +43,7 @@ func TestExplainSaysWhatToDo(t *testing.T) {
 		if tc.hint != "" && !strings.Contains(got, "→ ") || !strings.Contains(got, tc.hint) {
 			t.Errorf("Explain(%v) = %q, want advice containing %q", tc.err, got, tc.hint)
 		}
-		if IsIntegrity(tc.err) != tc.integrity {
+		if core.IsIntegrity(tc.err) != tc.integrity {
 			t.Errorf("IsIntegrity(%v) = %v", tc.err, !tc.integrity)
 		}
 	}
