@@ -250,13 +250,20 @@ func (c *cacheView) diskState(im cache.Image) (string, widget.Importance) {
 	}
 	switch im.State {
 	case cache.StateReady:
+		text := "ready"
 		if im.Meta != nil && im.Meta.DiskRaw != nil {
-			return "ready, with raw", widget.MediumImportance
+			text = "ready, with raw"
 		}
-		return "ready", widget.MediumImportance
+		if v := verifiedOK(im); v != nil {
+			return text + ", verified " + units.Age(c.u.opt.Now(), v.At), widget.SuccessImportance
+		}
+		return text, widget.MediumImportance
 	case cache.StatePartial:
 		return "partial", widget.WarningImportance
 	case cache.StateCorrupt:
+		if failedVerify(im) {
+			return "failed verification", widget.DangerImportance
+		}
 		return "damaged", widget.DangerImportance
 	}
 	return string(im.State), widget.MediumImportance
@@ -370,6 +377,9 @@ func (c *cacheView) showSelection() {
 		c.selStatus.SetText("Converting the disk to raw with qemu-img…")
 	case busy:
 		c.selStatus.SetText("Deleting…")
+	case failedVerify(im):
+		c.selStatus.SetText("Failed verification " + units.Age(c.u.opt.Now(), im.Meta.Verified.At) + ": " + strings.Join(im.Meta.Verified.Problems, "; ") +
+			". Delete it and download it again, or Verify again.")
 	case im.State != cache.StateReady:
 		c.selStatus.SetText(sentence(string(im.State) + ": " + im.Reason))
 	case upd:
@@ -393,7 +403,7 @@ func (c *cacheView) showSelection() {
 	}
 	ready := im.State == cache.StateReady
 	hasRaw := im.Meta != nil && im.Meta.DiskRaw != nil
-	setEnabled(c.verify, ready && !busy)
+	setEnabled(c.verify, (ready || failedVerify(im)) && !busy)
 	canConvert := c.u.m.CanConvert()
 	setEnabled(c.convert, ready && !busy && !hasRaw && diskFormat(im) != "raw" && canConvert)
 	setEnabled(c.remove, !busy)
@@ -500,7 +510,20 @@ func (c *cacheView) verified(k cache.Key, problems []string, err error, quiet bo
 	if c.hasSel && c.sel == k {
 		c.showSelection()
 	}
+	u.reloadCache() // the verdict is recorded with the image: the views read it from there
 }
+
+// verifiedOK is the image's last verify when it found nothing wrong.
+func verifiedOK(im cache.Image) *cache.VerifyMeta {
+	if im.Meta != nil && im.Meta.Verified != nil && im.Meta.Verified.OK {
+		return im.Meta.Verified
+	}
+	return nil
+}
+
+// failedVerify reports whether the image's last verify found problems; the
+// verdict stands until it is verified again or pulled anew.
+func failedVerify(im cache.Image) bool { return im.Meta != nil && im.Meta.Failed() }
 
 // startVerifyAll verifies every ready image, one after another, then sums
 // up in one dialog.
@@ -510,7 +533,7 @@ func (c *cacheView) startVerifyAll() {
 	}
 	var keys []cache.Key
 	for _, im := range c.all {
-		if im.State == cache.StateReady {
+		if im.State == cache.StateReady || failedVerify(im) {
 			keys = append(keys, im.Key)
 		}
 	}

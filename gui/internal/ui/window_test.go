@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -523,5 +524,54 @@ func TestRightClickAndSort(t *testing.T) {
 	test.TapSecondary(h.dlItem(h.jobRow()))
 	if h.win.Canvas().Overlays().Top() == nil {
 		t.Error("a right click on a download showed no menu")
+	}
+}
+
+// TestVerifyVerdictRemembered (issue 9, item 10): an image that failed
+// Verify still shows it after a restart (a new window over the same
+// cache), in the cache list, its pane and the catalog; one that passed
+// shows when it was verified.
+func TestVerifyVerdictRemembered(t *testing.T) {
+	h := newHarness(t, nil, nil)
+	good, bad := hostKey("12"), hostKey("13")
+	fakeImage(t, h.m, good, 300_000, time.Now(), time.Now())
+	fakeImage(t, h.m, bad, 300_000, time.Now(), time.Now())
+	f, err := os.OpenFile(filepath.Join(h.m.Cache().Dir(bad), "disk.qcow2"), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte("rot"), 1000)
+	f.Close()
+	h.u.reloadCache()
+	h.waitFor("two images", func() bool { return len(h.u.cv.all) == 2 })
+	for _, k := range []cache.Key{good, bad} {
+		h.u.cv.Select(k)
+		h.tap(h.u.cv.verify)
+		h.waitFor("the verdict", func() bool { _, busy := h.u.cv.ops[k]; return !busy && h.u.cv.results[k] != "" })
+		if d := h.u.dialog; d != nil {
+			d.Hide()
+			h.pump()
+		}
+	}
+
+	// A restart: a new Manager and window over the same cache.
+	dir := h.cache
+	h2 := newHarness(t, nil, func(o *core.Options) { o.CacheDir = dir })
+	h2.u.ShowTab("cache")
+	h2.pump()
+	if row := h2.cacheRow(bad); !strings.Contains(row, "failed verification") {
+		t.Errorf("after a restart the damaged image's row reads:\n%s", row)
+	}
+	if row := h2.cacheRow(good); !strings.Contains(row, "ready, verified") {
+		t.Errorf("after a restart the good image's row reads:\n%s", row)
+	}
+	h2.u.cv.Select(bad)
+	h2.pump()
+	if s := h2.u.cv.selStatus.Text; !strings.HasPrefix(s, "Failed verification") || !strings.Contains(s, "disk.qcow2") {
+		t.Errorf("the pane says %q", s)
+	}
+	h2.u.SelectEntry("debian", "13")
+	if s := h2.u.cat.state.Text; !strings.Contains(s, "failed verification") || strings.HasPrefix(s, "Ready") {
+		t.Errorf("the catalog says %q", s)
 	}
 }
