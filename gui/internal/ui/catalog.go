@@ -69,6 +69,7 @@ type catalogView struct {
 	rawTouched  bool
 	download    *widget.Button
 	action      catalogAction // what download does now
+	fix         remedy        // for actRemedy
 }
 
 // catalogAction is what the detail pane's main button does.
@@ -78,6 +79,7 @@ const (
 	actDownload catalogAction = iota // pull (or resume) the entry
 	actUpdate                        // pull the newer build upstream
 	actCheck                         // look upstream for a newer build
+	actRemedy                        // what can help after a failed pull (c.fix)
 )
 
 // Tree node ids: "" is the root, "d:<distro>" a distro, "v:<distro>/<version>"
@@ -407,7 +409,7 @@ func (c *catalogView) badgeFor(d *catalog.Distro, v *catalog.Version) string {
 			} else {
 				best = "ready"
 			}
-		case best == "" && im.State == cache.StatePartial:
+		case best == "" && im.State == cache.StatePartial && im.SizeBytes > 0:
 			best = "partial" + suffix
 		case best == "" && im.State == cache.StateCorrupt:
 			best = "damaged" + suffix
@@ -563,7 +565,16 @@ func (c *catalogView) showState() {
 		button, enabled = "Downloading…", false
 	} else if !c.u.listed {
 		text = "Checking the cache…"
-	} else if im, ok := c.u.imagesByKey[k]; !ok {
+	} else if fs, failed := c.u.lastFailure(c.u.dl.snaps, k); failed && !c.readyIn(k) {
+		what, todo := explainPull(fs.Err)
+		text = "The last download failed: " + what + " " + todo
+		if keptAfter(fs) {
+			text += " " + units.Bytes(fs.BytesDone) + " are kept; Retry continues from there."
+		}
+		if c.fix = c.u.remedyFor(fs); c.fix.label != "" {
+			button, c.action = c.fix.label, actRemedy
+		}
+	} else if im, ok := c.u.imagesByKey[k]; !ok || (im.State == cache.StatePartial && im.SizeBytes == 0) {
 		text = "Not in the cache."
 	} else {
 		switch im.State {
@@ -611,6 +622,12 @@ func (c *catalogView) showState() {
 	}
 }
 
+// readyIn reports whether image k is in the cache, complete.
+func (c *catalogView) readyIn(k cache.Key) bool {
+	im, ok := c.u.imagesByKey[k]
+	return ok && im.State == cache.StateReady
+}
+
 // startDownload does what the main button says: pull the chosen entry,
 // pull its newer build, or look upstream for one.
 func (c *catalogView) startDownload() {
@@ -620,6 +637,11 @@ func (c *catalogView) startDownload() {
 	k := c.key()
 	c.download.Disable()
 	switch c.action {
+	case actRemedy:
+		c.download.Enable()
+		if c.fix.action != nil {
+			c.fix.action()
+		}
 	case actCheck:
 		c.download.SetText("Checking for updates…")
 		c.u.checkUpdateOf(k)

@@ -528,10 +528,10 @@ func (u *UI) announce(s core.Snapshot) {
 		}
 		u.notify("Download finished", body)
 	case core.PhaseFailed:
-		what, todo := explainPull(s.Err)
+		what, _ := explainPull(s.Err)
 		u.notify("Download failed", s.Title+": "+what)
 		if u.dialog == nil {
-			u.showMessage("Download failed", theme.ErrorIcon(), s.Title+" could not be downloaded. "+what, todo, nil)
+			u.showFailure(s)
 		}
 	}
 }

@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -573,5 +575,61 @@ func TestVerifyVerdictRemembered(t *testing.T) {
 	h2.u.SelectEntry("debian", "13")
 	if s := h2.u.cat.state.Text; !strings.Contains(s, "failed verification") || strings.HasPrefix(s, "Ready") {
 		t.Errorf("the catalog says %q", s)
+	}
+}
+
+// TestFailuresOfferWhatCanWork (issue 9, item 6): a tampered download is
+// discarded — no bar, no Retry or Resume, but "Try another mirror"; a
+// server error keeps what arrived and offers Retry; a full disk offers
+// Prune….
+func TestFailuresOfferWhatCanWork(t *testing.T) {
+	srv, disk := newMirror(t, 300_000)
+	tampered := append([]byte(nil), disk...)
+	tampered[1000] ^= 0xff
+	srv.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, "20260810-2566.qcow2") {
+			return false
+		}
+		http.ServeContent(w, r, "disk.qcow2", time.Time{}, bytes.NewReader(tampered))
+		return true
+	})
+	h := newHarness(t, srv, nil)
+	u := h.u
+	u.SelectEntry("debian", "12")
+	h.tap(u.cat.download)
+	h.waitFor("the failure", func() bool { return h.u.dialog != nil })
+	d := h.topDialog()
+	if d.Buttons["Try another mirror"] == nil || d.Buttons["Retry"] != nil {
+		t.Errorf("the dialog for a tampered download offers %v", d.Buttons)
+	}
+	d.Hide()
+	h.pump()
+	u.ShowTab("downloads")
+	h.pump()
+	it := h.dlItem(h.jobRow())
+	if it == nil || it.bar.Visible() || it.resume.Text != "Try another mirror" || !it.resume.Visible() {
+		t.Fatalf("the tampered download's row:\n%s (bar shown %v)", texts(it), it != nil && it.bar.Visible())
+	}
+	if st := u.cat.state.Text; strings.Contains(st, "Resume") || strings.Contains(st, "Partly") || u.cat.download.Text != "Try another mirror" {
+		t.Errorf("the catalog says %q with [%s]", st, u.cat.download.Text)
+	}
+	h.tap(it.resume)
+	if u.tab() != "settings" {
+		t.Errorf("Try another mirror opened the %q tab", u.tab())
+	}
+
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{&download.StatusError{Code: 503, URL: "https://example.org/x"}, "Retry"},
+		{fmt.Errorf("x: %w", download.ErrStalled), "Retry"},
+		{fmt.Errorf("x: %w", download.ErrInsufficientSpace), "Prune…"},
+		{fmt.Errorf("x: %w", download.ErrDigestMismatch), "Try another mirror"},
+		{&download.StatusError{Code: 404, URL: "https://example.org/x"}, ""},
+	} {
+		if got := u.remedyFor(core.Snapshot{Phase: core.PhaseFailed, Err: c.err}).label; got != c.want {
+			t.Errorf("%v: remedy %q, want %q", c.err, got, c.want)
+		}
 	}
 }
