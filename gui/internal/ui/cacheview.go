@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -59,6 +60,7 @@ type cacheView struct {
 	verifyAll *widget.Button
 	prune     *widget.Button
 	verifying bool // Verify all is running
+	live      map[cache.Key]core.Snapshot // downloads in flight, as the ticker last read them
 	headers   []*widget.Button
 	sortCol   int  // index into sortColumns
 	sortDesc  bool // largest, newest or last first
@@ -175,7 +177,7 @@ func (c *cacheView) applyFilter() {
 	q := c.filter.Text
 	c.shown = c.shown[:0]
 	c.index = make(map[cache.Key]int, len(c.all))
-	for _, im := range c.all {
+	for _, im := range c.images() {
 		if q == "" || matches(q, im.Distro, c.u.distroName(im.Distro), im.Version, im.Arch, im.Build, string(im.State)) {
 			c.shown = append(c.shown, im)
 		}
@@ -216,7 +218,11 @@ func (c *cacheView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	set(1, orDash(im.Build), widget.MediumImportance)
 	state, imp := c.stateText(im)
 	set(2, state, imp)
-	set(3, units.Bytes(im.SizeBytes), widget.MediumImportance)
+	size := im.SizeBytes
+	if s, ok := c.live[im.Key]; ok {
+		size = max(size, s.BytesDone)
+	}
+	set(3, units.Bytes(size), widget.MediumImportance)
 	set(4, units.Age(c.u.opt.Now(), im.LastUsed), widget.MediumImportance)
 }
 
@@ -228,6 +234,12 @@ func (c *cacheView) stateText(im cache.Image) (string, widget.Importance) {
 			return string(op.kind) + " " + itoa(int(f*100)) + "%", widget.HighImportance
 		}
 		return string(op.kind) + "…", widget.HighImportance
+	}
+	if s, ok := c.live[im.Key]; ok {
+		if s.BytesTotal > 0 && s.Phase == core.PhaseDownloading {
+			return "downloading " + itoa(int(s.Fraction()*100)) + "%", widget.HighImportance
+		}
+		return strings.ToLower(phaseText(s)), widget.HighImportance
 	}
 	text, imp := c.diskState(im)
 	if up, ok := c.u.updateFor(im.Key); ok {
@@ -337,12 +349,81 @@ func (c *cacheView) selected() (cache.Image, bool) {
 	if !c.hasSel {
 		return cache.Image{}, false
 	}
-	for _, im := range c.all {
+	for _, im := range c.images() {
 		if im.Key == c.sel {
 			return im, true
 		}
 	}
 	return cache.Image{}, false
+}
+
+// images is the listing plus the images being downloaded that the listing
+// does not hold yet: the list shows what is on disk and what is arriving,
+// from the same state the catalog, the downloads and the tray show.
+func (c *cacheView) images() []cache.Image {
+	out := c.all
+	for k := range c.live {
+		if !slices.ContainsFunc(c.all, func(im cache.Image) bool { return im.Key == k }) {
+			if len(out) == len(c.all) {
+				out = slices.Clone(c.all)
+			}
+			out = append(out, cache.Image{Key: k, State: cache.StatePartial, Path: c.u.m.Cache().Dir(k)})
+		}
+	}
+	return out
+}
+
+// updateLive follows the downloads in flight: a download of an image the
+// list does not hold yet adds its row, one that ends and left nothing
+// removes it, and rows whose progress moved are redrawn.
+func (c *cacheView) updateLive(live map[cache.Key]core.Snapshot) {
+	old := c.live
+	c.live = live
+	listed := func(k cache.Key) bool {
+		return slices.ContainsFunc(c.all, func(im cache.Image) bool { return im.Key == k })
+	}
+	for k := range live {
+		if _, was := old[k]; !was && !listed(k) {
+			c.applyFilter()
+			c.showSelectionIf(true)
+			return
+		}
+	}
+	for k := range old {
+		if _, is := live[k]; !is && !listed(k) {
+			c.applyFilter()
+			c.showSelectionIf(true)
+			return
+		}
+	}
+	moved := false
+	for k, s := range live {
+		if o, ok := old[k]; ok && sameSnapshot(o, s) {
+			continue
+		}
+		if i, ok := c.index[k]; ok {
+			c.u.stats.cacheRows++
+			c.list.RefreshItem(i)
+		}
+		moved = moved || k == c.sel
+	}
+	for k := range old {
+		if _, is := live[k]; !is {
+			if i, ok := c.index[k]; ok {
+				c.list.RefreshItem(i)
+			}
+			moved = moved || k == c.sel
+		}
+	}
+	c.showSelectionIf(moved)
+}
+
+// showSelectionIf redraws the selection pane when cond holds and an image
+// is selected.
+func (c *cacheView) showSelectionIf(cond bool) {
+	if cond && c.hasSel {
+		c.showSelection()
+	}
 }
 
 // Select selects a cached image by key; false when it is not listed.
@@ -377,6 +458,8 @@ func (c *cacheView) showSelection() {
 		c.selStatus.SetText("Converting the disk to raw with qemu-img…")
 	case busy:
 		c.selStatus.SetText("Deleting…")
+	case c.live[im.Key].ID != 0:
+		c.selStatus.SetText("Downloading: " + describeProgress(c.live[im.Key]))
 	case failedVerify(im):
 		c.selStatus.SetText("Failed verification " + units.Age(c.u.opt.Now(), im.Meta.Verified.At) + ": " + strings.Join(im.Meta.Verified.Problems, "; ") +
 			". Delete it and download it again, or Verify again.")

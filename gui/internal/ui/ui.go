@@ -479,6 +479,7 @@ func (u *UI) apply(snaps []jobSnap, ops map[cache.Key]opState) {
 	u.liveJobs = live
 	u.dl.update(snaps)
 	u.cv.updateOps(ops)
+	u.cv.updateLive(live)
 	u.cat.updateJobs()
 	title := "Downloads"
 	if active > 0 {

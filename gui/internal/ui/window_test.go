@@ -633,3 +633,39 @@ func TestFailuresOfferWhatCanWork(t *testing.T) {
 		}
 	}
 }
+
+// TestOneSourceOfTruth (issue 9, item 3): a first download into an empty
+// cache shows in the Cache tab at once, with the same progress the
+// catalog, the Downloads row and the tray show, and its size grows there.
+func TestOneSourceOfTruth(t *testing.T) {
+	srv, disk := newMirror(t, 3_000_000)
+	hangAfter(srv, "20260810-2566.qcow2", disk, 1<<20)
+	h := newHarness(t, srv, nil)
+	u := h.u
+	k := hostKey("12")
+	u.SelectEntry("debian", "12")
+	h.tap(u.cat.download)
+	u.ShowTab("cache")
+	h.waitFor("the download in every view", func() bool {
+		s, ok := u.liveJobs[k]
+		if !ok || s.BytesDone < 1<<20 {
+			return false
+		}
+		row := h.cacheRow(k)
+		return strings.Contains(row, "downloading 34%") && strings.Contains(row, "1.0 MiB")
+	})
+	if st := u.cat.state.Text; !strings.HasPrefix(st, "Downloading: 1.0 MiB of 2.9 MiB") {
+		t.Errorf("the catalog says %q", st)
+	}
+	if b := u.cat.badges[versionNode("debian", "12")]; b != "downloading 34%" {
+		t.Errorf("the catalog's badge says %q", b)
+	}
+	if l := strings.Join(u.TrayLabels(), "\n"); !strings.Contains(l, "Debian 12 "+k.Arch+" — 34%") {
+		t.Errorf("the tray says:\n%s", l)
+	}
+	u.cv.Select(k)
+	h.pump()
+	if s := u.cv.selStatus.Text; !strings.HasPrefix(s, "Downloading: 1.0 MiB of 2.9 MiB") {
+		t.Errorf("the cache pane says %q", s)
+	}
+}
