@@ -59,7 +59,7 @@ type cacheView struct {
 	updLine   *widget.Label // the last update check's trouble or news, one line
 	verifyAll *widget.Button
 	prune     *widget.Button
-	verifying bool // Verify all is running
+	verifying bool                        // Verify all is running
 	live      map[cache.Key]core.Snapshot // downloads in flight, as the ticker last read them
 	headers   []*widget.Button
 	sortCol   int  // index into sortColumns
