@@ -10,13 +10,17 @@ LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 # System packages: cgo + GL headers for Fyne, qemu-img for conversion, Xvfb,
 # D-Bus, X tools and a window manager (openbox) for the window smoke and
-# tray tests and the screenshots, zsh and fish to check the completion scripts.
+# tray tests and the screenshots, zsh and fish to check the completion
+# scripts; for the direct-boot tests: QEMU system emulators, busybox, sfdisk
+# and the mkfs and copy tools that build real disks (ext4, XFS, FAT, btrfs).
 APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev qemu-utils xvfb xauth \
-            dbus dbus-x11 x11-utils xdotool imagemagick openbox curl zsh fish
+            dbus dbus-x11 x11-utils xdotool imagemagick openbox curl zsh fish \
+            qemu-system-x86 qemu-system-arm busybox-static fdisk e2fsprogs \
+            xfsprogs dosfstools mtools btrfs-progs zstd
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run test lint bench package screenshots clean fuzz
+.PHONY: all deps testkernels build run test lint bench package screenshots clean fuzz
 
 all: build
 
@@ -38,6 +42,11 @@ deps:
 	fi
 	@command -v $(GO) >/dev/null || { echo "Go 1.26 or newer is needed: https://go.dev/dl/"; exit 1; }
 
+# Real Debian kernels and busybox for the direct-boot tests, fetched once into
+# testdata/kernels (ignored by git).
+testkernels: deps
+	./scripts/testkernels.sh
+
 build: deps
 	$(GO) build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o $(BIN) .
 
@@ -45,7 +54,7 @@ run: build
 	./$(BIN)
 
 # early/ is a module of its own (see early/fynelocale): ./... does not reach it.
-test: deps
+test: deps testkernels
 	$(GO) test -tags $(TAGS) -count=1 ./...
 	cd early && $(GO) test -count=1 ./...
 
@@ -60,8 +69,10 @@ lint: deps
 fuzz:
 	$(GO) test ./core/manifest -run '^$$' -fuzz FuzzParse$$ -fuzztime 30s
 	$(GO) test ./core/catalog -run '^$$' -fuzz FuzzParseListing -fuzztime 30s
+	$(GO) test ./core/boot -run '^$$' -fuzz FuzzDecompressArm64 -fuzztime 30s
+	$(GO) test ./core/boot -run '^$$' -fuzz FuzzExtract -fuzztime 30s
 
-bench: build
+bench: build testkernels
 	./scripts/bench.sh ./$(BIN)
 
 package: deps

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"vmimages/core"
+	"vmimages/core/boot"
 	"vmimages/core/catalog"
 	"vmimages/core/download"
 )
@@ -53,6 +54,8 @@ type cmdOpts struct {
 	update    bool
 	check     bool
 	refresh   bool
+	kernel    bool
+	size      string
 }
 
 // runner carries one invocation's state.
@@ -79,7 +82,14 @@ func commands() []*command {
 				archFlag(fs, o)
 				fs.BoolVar(&o.raw, "raw", false, "also convert the disk to raw (disk.raw) with qemu-img")
 				fs.BoolVar(&o.update, "update", false, "fetch a newer upstream build of a cached image (the old one stays until the new one is verified)")
+				fs.BoolVar(&o.kernel, "kernel", false, "also provide kernel + initramfs for direct boot: upstream's, or extracted from the disk's /boot (on aarch64 the kernel is an uncompressed Image)")
 			}, run: runPull},
+		{name: "clone", args: "DISTRO VERSION DEST", summary: "make a writable disk for one VM from a cached image (reflink, qcow2 overlay when DEST ends in .qcow2, or sparse copy); never overwrites DEST",
+			flags: func(fs *flag.FlagSet, o *cmdOpts) {
+				jsonFlag(fs, o)
+				archFlag(fs, o)
+				fs.StringVar(&o.size, "size", "", "grow the new disk to `S` (e.g. 20G)")
+			}, run: runClone},
 		{name: "list", summary: "list cached images with their size and state",
 			flags: func(fs *flag.FlagSet, o *cmdOpts) {
 				jsonFlag(fs, o)
@@ -292,7 +302,11 @@ func (r *runner) exitCode(err error) int {
 	var ue *usageError
 	var nf *catalog.NotFoundError
 	var se *silentError
+	var unsupported *boot.UnsupportedError
 	switch {
+	case errors.As(err, &unsupported):
+		fmt.Fprintf(r.env.Stderr, "vmimages: %v; boot this disk with firmware\n", unsupported)
+		return ExitFailure
 	case errors.As(err, &se):
 		return se.code
 	case errors.As(err, &ue):

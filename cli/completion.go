@@ -130,6 +130,10 @@ func (r *runner) candidates(ctx context.Context, before []string, cur string) []
 		}
 	case "rm", "verify", "convert":
 		return r.cachedCandidates(ctx, pos)
+	case "clone":
+		if len(pos) < 2 {
+			return r.cachedCandidates(ctx, pos)
+		}
 	}
 	return nil
 }

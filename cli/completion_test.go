@@ -85,10 +85,10 @@ func TestCompletionCandidates(t *testing.T) {
 			}
 		}
 	}
-	want([]string{""}, []string{"catalog", "pull", "resolve", "list", "verify", "rm", "prune", "convert", "dir", "version", "completion", "help"}, "__complete")
+	want([]string{""}, []string{"catalog", "pull", "resolve", "list", "verify", "rm", "prune", "convert", "clone", "dir", "version", "completion", "help"}, "__complete")
 	want([]string{"pu"}, []string{"pull"}, "prune")
 	want([]string{"pull", "--a"}, []string{"--arch"}, "--raw")
-	want([]string{"pull", "-"}, []string{"--arch", "--raw", "--update", "--json", "--cache-dir", "--mirror", "-v", "-q"})
+	want([]string{"pull", "-"}, []string{"--arch", "--raw", "--update", "--kernel", "--json", "--cache-dir", "--mirror", "-v", "-q"})
 	want([]string{"pull", ""}, []string{"debian", "ubuntu", "fedora"})
 	want([]string{"pull", "debian", ""}, []string{"latest", "12", "bookworm", "13", "trixie"}, "debian")
 	want([]string{"resolve", "ubuntu", "no"}, []string{"noble"}, "latest")

@@ -33,7 +33,7 @@ func runPull(ctx context.Context, r *runner, pos []string) error {
 	if _, err := m.Key(ref); err != nil {
 		return err
 	}
-	job := m.Pull(ctx, ref, core.PullOptions{Raw: r.o.raw, RawDefault: !r.o.raw, Update: r.o.update})
+	job := m.Pull(ctx, ref, core.PullOptions{Raw: r.o.raw, RawDefault: !r.o.raw, Update: r.o.update, Kernel: r.o.kernel})
 	img, err := r.follow(ctx, job)
 	if err != nil {
 		if errors.Is(err, context.Canceled) || ctx.Err() != nil {
@@ -53,6 +53,9 @@ func runPull(ctx context.Context, r *runner, pos []string) error {
 		if kv[1] != "" {
 			fmt.Fprintf(w, "  %-10s %s\n", kv[0], kv[1])
 		}
+	}
+	if img.KernelSource != "" {
+		fmt.Fprintf(w, "kernel source: %s\n", img.KernelSource)
 	}
 	fmt.Fprintf(w, "signature: %s\n", describeSignature(img.Signature))
 	return nil
@@ -75,6 +78,8 @@ type pullDoc struct {
 	Disk      *string       `json:"disk"`
 	DiskRaw   *string       `json:"disk_raw"`
 	Signature signatureJSON `json:"signature"`
+	// KernelSource is "upstream" or "extracted"; null without a kernel.
+	KernelSource *string `json:"kernel_source"`
 }
 
 func pullJSON(img *core.PreparedImage) pullDoc {
@@ -86,7 +91,7 @@ func pullJSON(img *core.PreparedImage) pullDoc {
 	}
 	return pullDoc{Distro: img.Distro, Version: img.Version, Arch: img.Arch, Build: img.Build,
 		Kernel: ptr(img.Kernel), Initramfs: ptr(img.Initramfs), Disk: ptr(img.Disk), DiskRaw: ptr(img.DiskRaw),
-		Signature: toSignatureJSON(img.Signature)}
+		Signature: toSignatureJSON(img.Signature), KernelSource: ptr(img.KernelSource)}
 }
 
 // follow shows a job's progress on stderr until it ends.

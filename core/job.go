@@ -26,6 +26,10 @@ type PullOptions struct {
 	// file of the new one is verified. Without Update a cached image is
 	// returned as it is, without the network: a pull pins its build.
 	Update bool
+	// Kernel guarantees a kernel and an initramfs for direct boot:
+	// upstream's where the catalog has both, otherwise extracted from /boot
+	// of the verified disk (ErrKernelExtraction when that fails).
+	Kernel bool
 }
 
 // PreparedImage is what a finished pull leaves on disk. Paths are absolute;
@@ -40,6 +44,9 @@ type PreparedImage struct {
 	Disk      string        `json:"disk"`
 	DiskRaw   string        `json:"disk_raw"`
 	Signature SignatureInfo `json:"signature"`
+	// KernelSource is KernelUpstream or KernelExtracted; "" without a
+	// kernel. On aarch64 Kernel is always an uncompressed arm64 Image.
+	KernelSource string `json:"kernel_source,omitempty"`
 }
 
 // AssetProgress is one file's progress.
@@ -254,14 +261,19 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 			return nil, convErr
 		}
 	}
-	// A failed conversion still commits the verified download: the image
-	// is usable, and a later convert or pull --raw tries again.
+	// Kernel and initramfs for direct boot; a failure stages nothing.
+	bootErr := m.bootFiles(ctx, tx, j, j.opts.Kernel)
+	if bootErr != nil && ctx.Err() != nil {
+		return nil, bootErr
+	}
+	// A failed conversion or kernel extraction still commits the verified
+	// download: the image is usable, and a later convert or pull tries again.
 	committed, err := tx.Commit(meta)
 	if err != nil {
 		return nil, err
 	}
-	if convErr != nil {
-		return nil, convErr
+	if err := errors.Join(convErr, bootErr); err != nil {
+		return nil, err
 	}
 	img := m.prepared(key, committed)
 	img.Signature = sig
@@ -292,6 +304,11 @@ func (m *Manager) cachedImage(ctx context.Context, j *Job, raw bool) (*PreparedI
 		return nil, false, nil
 	}
 	meta := im.Meta
+	if m.bootFilesNeeded(key, meta, j.opts.Kernel) {
+		if meta, err = m.completeCached(ctx, j, key); err != nil || meta == nil {
+			return nil, false, err
+		}
+	}
 	if raw || meta.DiskRaw != nil {
 		j.update(func(s *Snapshot) { s.Phase = PhaseWaiting })
 		tx, err := m.cache.Begin(ctx, key)
@@ -414,6 +431,11 @@ func (m *Manager) prepared(key cache.Key, meta *cache.Meta) *PreparedImage {
 			img.Disk = p
 		}
 	}
+	// On aarch64 the kernel handed out is the uncompressed Image.
+	if a := meta.Asset(cache.RoleKernelImage); a != nil {
+		img.Kernel = filepath.Join(dir, a.File)
+	}
+	img.KernelSource = kernelSource(meta)
 	if meta.DiskRaw != nil {
 		img.DiskRaw = filepath.Join(dir, meta.DiskRaw.File)
 	}

@@ -193,6 +193,54 @@ echo
 printf 'resume: part file %d bytes; missing %d; server sent %d (requests: %s)\n' "$PART_SIZE" "$MISSING" "$SENT" "${RANGES:-none}"
 echo
 
+# Direct boot (pull --kernel): kernel + initramfs out of a 3 GiB-capacity
+# qcow2 disk (GPT, ESP, ext4 root holding Debian's real kernel, a 60 MiB
+# initramfs and 400 MiB of other files), and an arm64 kernel (Debian's real
+# Image, gzip -9 as Ubuntu ships it) decompressed, each next to its download
+# over 127.0.0.1 and next to a 100 Mbit/s line (12.5 MB/s).
+KDIR=$ROOT/testdata/kernels
+BOOT_OK=0
+if [ -s "$KDIR/VERSION" ] && command -v sfdisk >/dev/null && command -v mkfs.ext4 >/dev/null && command -v qemu-img >/dev/null; then
+	BOOT_OK=1
+	echo "bench: building a 3 GiB-capacity disk with a real kernel in /boot …" >&2
+	(cd "$ROOT" && go build -o "$WORK/bootbench" ./internal/bootbench)
+	KV=$(cat "$KDIR/VERSION")-amd64
+	BD=$WORK/bootdisk
+	mkdir -p "$BD/tree/boot" "$BD/tree/usr" "$WORK/www/boot"
+	cp "$KDIR/amd64/vmlinuz" "$BD/tree/boot/vmlinuz-$KV"
+	head -c 60M /dev/urandom >"$BD/tree/boot/initrd.img-$KV"
+	head -c 400M /dev/urandom >"$BD/tree/usr/payload"
+	truncate -s 3G "$BD/disk.raw"
+	ROOT_SECTORS=$((6291456 - 206848 - 2048))
+	printf 'label: gpt\nstart=2048, size=204800, type=U\nstart=206848, size=%d, type=L\n' "$ROOT_SECTORS" |
+		sfdisk -q --no-reread --no-tell-kernel "$BD/disk.raw"
+	truncate -s $((ROOT_SECTORS * 512)) "$BD/root.fs"
+	mkfs.ext4 -q -F -d "$BD/tree" "$BD/root.fs"
+	dd if="$BD/root.fs" of="$BD/disk.raw" bs=1M seek=101 conv=notrunc,sparse status=none
+	qemu-img convert -f raw -O qcow2 "$BD/disk.raw" "$WORK/www/boot/disk.qcow2"
+	rm -rf "$BD"
+	gzip -9 -c "$KDIR/arm64/vmlinuz" >"$WORK/www/boot/Image.gz"
+	for run in $(seq "$RUNS"); do
+		measure dlq curl -sS -o "$OUT/disk.qcow2" "$URL/boot/disk.qcow2"
+		measure dlk curl -sS -o "$OUT/Image.gz" "$URL/boot/Image.gz"
+	done
+	T_EXT=$(RUNS=$RUNS "$WORK/bootbench" extract "$OUT/disk.qcow2")
+	T_DEC=$(RUNS=$RUNS "$WORK/bootbench" decompress "$OUT/Image.gz")
+	Q_SIZE=$(stat -c %s "$OUT/disk.qcow2")
+	K_SIZE=$(stat -c %s "$OUT/Image.gz")
+	T_DLQ=$(median dlq)
+	T_DLK=$(median dlk)
+	LINE_Q=$(awk -v n="$Q_SIZE" 'BEGIN {printf "%.2f", n / 12500000}')
+	LINE_K=$(awk -v n="$K_SIZE" 'BEGIN {printf "%.2f", n / 12500000}')
+	rm -f "$OUT/disk.qcow2" "$OUT/Image.gz"
+	echo "direct boot                               seconds  download 127.0.0.1  x it  download 100 Mbit/s  x it"
+	printf '%-40s %8.2f %19.2f %5s %20.2f %5s\n' "extract from 3 GiB disk ($((Q_SIZE >> 20)) MiB qcow2)" "$T_EXT" "$T_DLQ" "$(ratio "$T_EXT" "$T_DLQ")" "$LINE_Q" "$(ratio "$T_EXT" "$LINE_Q")"
+	printf '%-40s %8.2f %19.2f %5s %20.2f %5s\n' "decompress arm64 Image ($((K_SIZE >> 20)) MiB gzip)" "$T_DEC" "$T_DLK" "$(ratio "$T_DEC" "$T_DLK")" "$LINE_K" "$(ratio "$T_DEC" "$LINE_K")"
+	echo
+else
+	echo "bench: direct boot skipped: needs testdata/kernels (make testkernels), sfdisk, mkfs.ext4, qemu-img" >&2
+fi
+
 R256=$(ratio "$T_P256" "$T_CURL")
 R512=$(ratio "$T_P512" "$T_CURL")
 DIFF=$(awk -v s="$SENT" -v m="$MISSING" -v n="$SIZE" 'BEGIN {d = s - m; if (d < 0) d = -d; printf "%.4f", d / n}')
@@ -205,6 +253,12 @@ target "$(verdict "$R256" 1.25)" "SHA-256 pull <= 1.25 x bare transfer: $R256"
 target "$(verdict "$R512" 1.40)" "SHA-512 pull <= 1.40 x bare transfer: $R512"
 target "$(verdict "$DIFF" 0.01)" "resumed pull sends only the missing part (+-1% of the file): $SENT of $MISSING bytes"
 target "$(verdict "$RSS_MAX" 64)" "peak RSS of a pull <= 64 MiB: $RSS_MAX MiB"
+if [ "$BOOT_OK" = 1 ]; then
+	RE=$(ratio "$T_EXT" "$LINE_Q")
+	RD=$(ratio "$T_DEC" "$LINE_K")
+	target "$(verdict "$RE" 0.25)" "kernel extraction <= 0.25 x the disk's download at 100 Mbit/s: $RE"
+	target "$(verdict "$RD" 0.25)" "arm64 decompression <= 0.25 x the kernel's download at 100 Mbit/s: $RD"
+fi
 if [ "$misses" -eq 0 ]; then
 	echo "all targets met"
 else

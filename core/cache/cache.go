@@ -67,11 +67,23 @@ const (
 	RoleDisk      = "disk"
 	// RoleDiskRaw is the raw disk converted locally from the disk asset.
 	RoleDiskRaw = "disk_raw"
+	// RoleKernelImage is the uncompressed arm64 Image decompressed locally
+	// from a compressed upstream kernel (which stays, verified, as
+	// RoleKernel).
+	RoleKernelImage = "kernel_image"
+)
+
+// Where an asset's bytes came from (AssetMeta.Source).
+const (
+	SourceUpstream     = ""             // downloaded and checked against the published digest
+	SourceExtracted    = "extracted"    // copied from /boot of the verified disk
+	SourceDecompressed = "decompressed" // decompressed from the verified kernel
 )
 
 // AssetName returns the stable file name of an asset inside its image
 // directory: "vmlinuz", "initramfs", "disk.qcow2" for a qcow2 disk, "disk.img"
-// for a raw or unknown disk format, and "disk.raw" for the converted raw disk.
+// for a raw or unknown disk format, "disk.raw" for the converted raw disk and
+// "vmlinux" for the decompressed arm64 Image.
 // It returns "" for an unknown role.
 func AssetName(role, format string) string {
 	switch role {
@@ -86,6 +98,8 @@ func AssetName(role, format string) string {
 		return "disk.img"
 	case RoleDiskRaw:
 		return "disk.raw"
+	case RoleKernelImage:
+		return "vmlinux"
 	}
 	return ""
 }

@@ -112,6 +112,13 @@ type AssetMeta struct {
 	Validator string `json:"validator,omitempty"`
 	// Format is the disk format ("qcow2", "raw"), empty for kernels and initramfs.
 	Format string `json:"format,omitempty"`
+	// Source says where the bytes came from: SourceUpstream (""),
+	// SourceExtracted or SourceDecompressed. Digest is then the SHA-256
+	// computed as the file was written, checked by Verify like any other.
+	Source string `json:"source,omitempty"`
+	// From names what a local file was made from: the disk partition and
+	// path of an extracted file, the kernel a decompressed one came from.
+	From string `json:"from,omitempty"`
 	// Signature is how this asset's digest was proven: SignatureVerified,
 	// SignatureUnsigned or SignatureUnchecked. The image's status
 	// (Meta.Signature) is the weakest of its assets'.

@@ -102,7 +102,7 @@ func (tx *Tx) begin() error {
 // ownName matches the names this package gives assets in an image
 // directory: the stable names and the build-suffixed ones Commit uses while
 // it switches builds ("disk-2.qcow2").
-var ownName = regexp.MustCompile(`^(vmlinuz|initramfs|disk)(-[0-9]+)?(\.(qcow2|img|raw))?$`)
+var ownName = regexp.MustCompile(`^(vmlinuz|vmlinux|initramfs|disk)(-[0-9]+)?(\.(qcow2|img|raw))?$`)
 
 // sweep removes files of the image directory that the committed metadata
 // does not name and that this package made, and leftovers in .partial that
@@ -534,7 +534,7 @@ func (tx *Tx) Commit(m *Meta) (*Meta, error) {
 
 	type move struct{ from, to string }
 	var moves []move
-	for _, role := range []string{RoleKernel, RoleInitramfs, RoleDisk} {
+	for _, role := range []string{RoleKernel, RoleKernelImage, RoleInitramfs, RoleDisk} {
 		if a, ok := tx.kept[role]; ok {
 			nm.Assets = append(nm.Assets, a)
 			continue

@@ -254,3 +254,23 @@ func TestFingerprintHelpers(t *testing.T) {
 		t.Errorf("normalizeFingerprint(FormatFingerprint(fp)) = %q, %v; want the fingerprint back", n, err)
 	}
 }
+
+// Rocky 10's pin is the key the project's own pages name
+// (rockylinux.org resources/gpg-key-info.md: FC22…FC85, "Release
+// Engineering (Rocky Linux 10)"), not the "Release key 2024" (55AF…B0F7)
+// that the rocky-linux/checksums repository's keys/fingerprints lists.
+func TestRocky10PinIsTheProjectsKey(t *testing.T) {
+	k := embeddedRing(t)
+	const want = "FC226859C0860BF0DDB95B085B106C736FEDFC85"
+	if got := ReleaseKeys("rocky", "10"); len(got) != 1 || got[0] != want {
+		t.Fatalf("rocky 10 keys = %q, want %s", got, want)
+	}
+	if k.HasAny([]string{"55AF04D9A30C2ADDDC2285DDD8BE58F945A8B0F7"}) {
+		t.Error("the checksums repository's 2024 key is pinned")
+	}
+	for _, e := range k.entities {
+		if fingerprintOf(e) == want && primaryUserID(e) != "Release Engineering (Rocky Linux 10) <releng@rockylinux.org>" {
+			t.Errorf("rocky 10 key user id %q", primaryUserID(e))
+		}
+	}
+}

@@ -66,6 +66,7 @@ type catalogView struct {
 	note        *widget.Label
 	noteKey     *widget.Label
 	raw         *widget.Check
+	kernel      *widget.Check
 	rawTouched  bool
 	download    *widget.Button
 	action      catalogAction // what download does now
@@ -189,6 +190,7 @@ func (c *catalogView) buildDetail() {
 	c.raw = widget.NewCheck("Also convert the disk to raw", func(bool) { c.rawTouched = true })
 	rawWhy := wrapLabel("A raw copy is what Apple Virtualization and Cloud Hypervisor boot.")
 	rawWhy.SizeName = theme.SizeNameCaptionText
+	c.kernel = widget.NewCheck("Also provide kernel + initramfs for direct boot", nil)
 	c.download = widget.NewButtonWithIcon("Download", theme.DownloadIcon(), c.startDownload)
 	c.download.Importance = widget.HighImportance
 
@@ -211,7 +213,7 @@ func (c *catalogView) buildDetail() {
 	)
 	c.detail = container.NewVBox(
 		c.title, c.subtitle, widget.NewSeparator(), form,
-		widget.NewSeparator(), c.raw, rawWhy, c.rawHint, c.space, container.NewHBox(c.download),
+		widget.NewSeparator(), c.raw, rawWhy, c.rawHint, c.kernel, c.space, container.NewHBox(c.download),
 	)
 	c.detail.Hide()
 	c.resetRawDefault()
@@ -655,7 +657,7 @@ func (c *catalogView) startDownload() {
 			return
 		}
 		c.download.SetText("Starting…")
-		c.u.pull(refOf(k), core.PullOptions{Raw: c.raw.Checked})
+		c.u.pull(refOf(k), core.PullOptions{Raw: c.raw.Checked, Kernel: c.kernel.Checked})
 	}
 }
 
