@@ -35,7 +35,7 @@ go build -o "$work/devmirror" ./gui/internal/devmirror
 "$work/devmirror" -dir "$work/mirror" -rate 3M \
 	-slow "debian-13-genericcloud-amd64,CentOS-Stream-GenericCloud-10" >"$work/mirror.url" 2>"$work/mirror.log" &
 mirror_pid=$!
-for _ in $(seq 1 100); do
+for _ in $(seq 1 1200); do # it writes its images first: up to two minutes on a busy machine
 	[ -s "$work/mirror.url" ] && break
 	sleep 0.1
 done

@@ -669,3 +669,53 @@ func TestOneSourceOfTruth(t *testing.T) {
 		t.Errorf("the cache pane says %q", s)
 	}
 }
+
+// TestReadmeWindowTable: every "Menu › Item" the README's "Using the
+// window" table names is in the window's menu bar, and every Ctrl shortcut
+// it names is installed.
+func TestReadmeWindowTable(t *testing.T) {
+	b, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(b), "#### Using the window")
+	if !ok {
+		t.Fatal("the README has no \"Using the window\" section")
+	}
+	h := newHarness(t, nil, nil)
+	menus := map[string]bool{}
+	for _, m := range h.u.MainMenu().Items {
+		for _, it := range m.Items {
+			menus[m.Label+" › "+it.Label] = true
+		}
+	}
+	keys := map[string]bool{}
+	for _, s := range h.u.shortcuts() {
+		keys["Ctrl+"+string(s.key)] = true
+	}
+	rows := 0
+	for _, line := range strings.Split(table, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) != 6 || strings.HasPrefix(strings.TrimSpace(cells[1]), "---") || strings.TrimSpace(cells[1]) == "Action" {
+			continue
+		}
+		rows++
+		for _, part := range strings.FieldsFunc(cells[4], func(r rune) bool { return r == ';' || r == ',' }) {
+			part = strings.TrimSpace(part)
+			if strings.HasPrefix(part, "right-click") || strings.HasPrefix(part, "the tray") || part == "—" || !strings.Contains(part, " › ") {
+				continue
+			}
+			if !menus[part] {
+				t.Errorf("the README names the menu item %q, which the menu bar lacks", part)
+			}
+		}
+		for _, f := range strings.Fields(strings.NewReplacer(",", " ", "(", " ").Replace(cells[3])) {
+			if strings.HasPrefix(f, "Ctrl+") && !keys[f] {
+				t.Errorf("the README names the shortcut %s, which the window lacks", f)
+			}
+		}
+	}
+	if rows < 15 {
+		t.Errorf("the table has %d rows", rows)
+	}
+}
