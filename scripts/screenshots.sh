@@ -84,6 +84,10 @@ shoot() {
 			sleep 0.2
 		done
 		[ -n "$wid" ] || { echo "screenshots: no window for $3" >&2; cat "$1.log" >&2; kill $pid; exit 1; }
+		for _ in $(seq 1 600); do # the views exist once the hooks ran
+			grep -q "start-up hooks applied" "$1.log" && break
+			sleep 0.1
+		done
 		sleep "$2"
 		import -window "$wid" "$3"
 		kill -TERM $pid
