@@ -20,7 +20,10 @@ APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev qemu-utils xvfb xauth \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps testkernels build run test lint bench package screenshots clean fuzz
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+.PHONY: all deps testkernels build run test lint bench package screenshots clean fuzz dist install
 
 all: build
 
@@ -78,6 +81,24 @@ bench: build testkernels
 package: deps
 	$(GO) run fyne.io/tools/cmd/fyne@v1.7.4 package -os linux -release -tags $(TAGS)
 
+# Release files in dist/ (see scripts/dist.sh): static headless CLI archives
+# for Linux and macOS, the desktop package, SHA256SUMS; reproducible.
+dist: deps
+	VERSION=$(VERSION) COMMIT=$(COMMIT) GO=$(GO) ./scripts/dist.sh
+
+# The binary built here, its man page (written by the binary from its own
+# help texts) and the shell completions.
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/vmimages
+	$(abspath $(BIN)) __man > $(DESTDIR)$(PREFIX)/share/man/man1/vmimages.1
+	$(abspath $(BIN)) completion bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vmimages
+	$(abspath $(BIN)) completion zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_vmimages
+	$(abspath $(BIN)) completion fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vmimages.fish
+
 # The screenshots need the window's start-up hooks (VMIMAGES_GUI_*), which
 # only a build with the tag guihooks has; the shipped binary has none.
 screenshots: deps
@@ -86,3 +107,4 @@ screenshots: deps
 
 clean:
 	rm -f $(BIN) $(BIN)-shots *.tar.xz
+	rm -rf dist

@@ -116,12 +116,16 @@ func commands() []*command {
 	}
 }
 
+// archUsage is --arch's help without the host's arch and closing
+// parenthesis, which the man page leaves out: it describes every machine.
+const archUsage = "`ARCH`: x86_64/amd64 or aarch64/arm64 (default: this machine's"
+
 func jsonFlag(fs *flag.FlagSet, o *cmdOpts) {
 	fs.BoolVar(&o.json, "json", false, "print one JSON document on stdout")
 }
 
 func archFlag(fs *flag.FlagSet, o *cmdOpts) {
-	fs.StringVar(&o.arch, "arch", "", "architecture: x86_64/amd64 or aarch64/arm64 (default: this machine's, "+catalog.HostArch()+")")
+	fs.StringVar(&o.arch, "arch", "", archUsage+", "+catalog.HostArch()+")")
 }
 
 // Run runs the command line and returns the process's exit code.
@@ -157,6 +161,10 @@ func Run(ctx context.Context, args []string, env Env) int {
 }
 
 func (r *runner) dispatch(ctx context.Context, args []string) error {
+	if len(args) == 1 && args[0] == manCommand {
+		r.writeManPage(r.env.Stdout)
+		return nil
+	}
 	if len(args) > 0 && args[0] == completeCommand {
 		r.env.Stderr = io.Discard
 		r.complete(ctx, args[1:])
@@ -233,30 +241,59 @@ func commandNames() []string {
 }
 
 func (r *runner) printHelp(w io.Writer) {
-	fmt.Fprintf(w, `vmimages %s — official VM cloud images, verified, on disk.
+	fmt.Fprintf(w, `vmimages %s — %s.
 
 Usage:
   vmimages                      open the window
   vmimages COMMAND [ARGS] [FLAGS]
 
 Commands:
-`, r.env.Version)
+`, r.env.Version, tagline)
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-28s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
 	}
-	fmt.Fprintf(w, `  %-28s %s
+	fmt.Fprintf(w, "  %-28s %s\n\nGlobal flags (any command):\n  %s\n", "help [COMMAND]", "show help for a command", globalSynopsis)
+	fmt.Fprintln(w, "\nEnvironment:")
+	for _, e := range environmentHelp {
+		fmt.Fprintf(w, "  %-34s %s\n", e[0], e[1])
+	}
+	fmt.Fprint(w, "\nExit codes:")
+	for i, e := range exitCodes {
+		sep := ","
+		if i == 0 {
+			sep = ""
+		}
+		fmt.Fprintf(w, "%s %s %s", sep, e[0], e[1])
+	}
+	fmt.Fprintln(w, ".\n\nExamples:")
+	for _, e := range examples {
+		fmt.Fprintf(w, "  %s\n", e)
+	}
+}
 
-Global flags (any command):
-  --cache-dir DIR   --mirror DISTRO=URL (repeatable)   --config FILE   -q   -v
-Environment: VMIMAGES_CACHE_DIR, VMIMAGES_MIRROR_<DISTRO>; XDG_* respected.
-Exit codes: 0 ok, 1 failure, 2 usage, 3 integrity (digest or signature mismatch).
+// The help texts shared by `vmimages help` and the man page.
+const (
+	tagline        = "official VM cloud images, verified, on disk"
+	globalSynopsis = "--cache-dir DIR   --mirror DISTRO=URL (repeatable)   --config FILE   -q   -v"
+)
 
-Examples:
-  vmimages catalog
-  vmimages resolve ubuntu 24.04 --arch arm64
-  vmimages pull debian latest
-  vmimages prune --keep 1 --dry-run
-`, "help [COMMAND]", "show help for a command")
+var environmentHelp = [][2]string{
+	{"VMIMAGES_CACHE_DIR", "the cache folder (--cache-dir wins)"},
+	{"VMIMAGES_MIRROR_<DISTRO>", "a distro's base URL (--mirror wins)"},
+	{"XDG_CACHE_HOME, XDG_CONFIG_HOME", "where the cache and the settings live by default"},
+	{"HTTPS_PROXY, HTTP_PROXY, NO_PROXY", "the proxy for requests, and hosts that bypass it"},
+	{"SSL_CERT_FILE, SSL_CERT_DIR", "certificate authorities to trust instead of the system's"},
+}
+
+var exitCodes = [][2]string{
+	{"0", "ok"}, {"1", "failure"}, {"2", "usage"}, {"3", "integrity (digest or signature mismatch)"},
+}
+
+var examples = []string{
+	"vmimages catalog",
+	"vmimages resolve ubuntu 24.04 --arch arm64",
+	"vmimages pull debian latest",
+	"vmimages prune --keep 1 --dry-run",
 }
 
 func (r *runner) printCommandHelp(w io.Writer, c *command) {

@@ -149,3 +149,47 @@ _vmimages; printf '%s\n' "${COMPREPLY[@]}"`, "bash", file, line)
 		}
 	})
 }
+
+// TestManPageFromHelp: the man page says what `vmimages help` and each
+// command's --help say, as both come from the same texts.
+func TestManPageFromHelp(t *testing.T) {
+	page := run(t, "__man").ok(t).stdout
+	plain := strings.NewReplacer(`\-`, "-", `\e`, `\`, `\fI`, "", `\fR`, "", `\fB`, "").Replace(page)
+	help := run(t, "help").ok(t).stdout
+	_, cmds, _ := strings.Cut(help, "Commands:\n")
+	cmds, _, _ = strings.Cut(cmds, "\n\n")
+	for _, l := range strings.Split(cmds, "\n") {
+		fields := strings.Fields(l)
+		if len(fields) < 2 {
+			continue
+		}
+		if !strings.Contains(plain, ".B "+fields[0]) {
+			t.Errorf("man page lacks command %s", fields[0])
+		}
+		if len(l) > 31 {
+			summary := strings.TrimSpace(l[31:])
+			if !strings.Contains(plain, strings.ToUpper(summary[:1])+summary[1:]+".") {
+				t.Errorf("man page lacks the summary %q", summary)
+			}
+		}
+	}
+	for _, c := range []string{"pull", "prune", "completion", "version"} {
+		ch := run(t, "help", c).ok(t).stdout
+		for _, l := range strings.Split(ch, "\n") {
+			l = strings.TrimSpace(l)
+			if strings.HasPrefix(l, "-") || l == "" || strings.HasPrefix(l, "Usage:") || l == "Flags:" {
+				continue
+			}
+			// The page describes every machine: no "this machine's, x86_64".
+			l = strings.NewReplacer(", x86_64)", ")", ", aarch64)", ")").Replace(l)
+			if !strings.Contains(plain, l) {
+				t.Errorf("man page lacks %q from 'vmimages help %s'", l, c)
+			}
+		}
+	}
+	for _, want := range []string{"EXIT STATUS", "ENVIRONMENT", "SSL_CERT_FILE", "vmimages pull debian latest"} {
+		if !strings.Contains(plain, want) {
+			t.Errorf("man page lacks %q", want)
+		}
+	}
+}

@@ -151,7 +151,7 @@ func TestHTTPSRedirects(t *testing.T) {
 	p := startProc(t, env, args...)
 	code := p.wait(t, 60*time.Second)
 	stderr := p.stderr.String()
-	if code != cli.ExitFailure || !strings.Contains(stderr, "redirect from https to plain http refused") || !strings.Contains(stderr, plain.URL) {
+	if code != cli.ExitFailure || !strings.Contains(stderr, "redirect from https to plain http refused") || !strings.Contains(stderr, plain.URL) || !strings.Contains(stderr, front.URL) {
 		t.Fatalf("https → http: exit %d, want %d and the refusal named\nstderr:\n%s", code, cli.ExitFailure, stderr)
 	}
 

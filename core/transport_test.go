@@ -444,3 +444,52 @@ func TestTricklingListingGivesUp(t *testing.T) {
 		t.Fatalf("after %s: %v, want ErrTooSlow naming the listing", time.Since(start).Round(time.Millisecond), err)
 	}
 }
+
+// TestTransportPolicy: plain http is accepted only where the transport
+// carries no proof (a pinned key checks the manifests), for a distro in
+// allow_insecure, or on this machine.
+func TestTransportPolicy(t *testing.T) {
+	m := newManager(t, nil, func(o *Options) { o.Config.Insecure = []string{"trusted"} })
+	pinned := "D2EB44626FDDC30B513D5BB71A5D6C4C7DB87C81" // built in (Ubuntu)
+	for _, tt := range []struct {
+		name, distro string
+		sig          catalog.Signature
+		url          string
+		ok           bool
+	}{
+		{"https, unsigned", "debian", catalog.Signature{Kind: catalog.SigNone}, "https://mirror.example/x", true},
+		{"http, unsigned", "debian", catalog.Signature{Kind: catalog.SigNone}, "http://mirror.example/x", false},
+		{"http, unsigned, loopback", "debian", catalog.Signature{Kind: catalog.SigNone}, "http://127.0.0.1:8080/x", true},
+		{"http, unsigned, ::1", "debian", catalog.Signature{Kind: catalog.SigNone}, "http://[::1]:8080/x", true},
+		{"http, unsigned, localhost", "debian", catalog.Signature{Kind: catalog.SigNone}, "http://localhost/x", true},
+		{"http, unsigned, look-alike", "debian", catalog.Signature{Kind: catalog.SigNone}, "http://127.0.0.1.example/x", false},
+		{"http, allow_insecure", "trusted", catalog.Signature{Kind: catalog.SigNone}, "http://mirror.example/x", true},
+		{"http, signed, key pinned", "ubuntu", catalog.Signature{Kind: catalog.SigDetached, Keys: []string{pinned}}, "http://mirror.example/x", true},
+		{"http, signed, no key pinned", "mine", catalog.Signature{Kind: catalog.SigDetached, Keys: []string{"0123456789ABCDEF0123456789ABCDEF01234567"}}, "http://mirror.example/x", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := &catalog.Resolved{Distro: tt.distro, DistroName: tt.distro, Signature: tt.sig,
+				Assets: []catalog.Asset{{URL: tt.url, ChecksumsURL: tt.url}}}
+			err := m.checkTransport(res)
+			if tt.ok && err != nil || !tt.ok && !errors.Is(err, ErrInsecure) {
+				t.Errorf("%s: got %v, want ok=%v", tt.url, err, tt.ok)
+			}
+		})
+	}
+}
+
+func TestWeakestStatus(t *testing.T) {
+	for _, tt := range []struct {
+		per  map[string]string
+		want string
+	}{
+		{map[string]string{"disk": SigVerified, "kernel": SigVerified}, SigVerified},
+		{map[string]string{"disk": SigVerified, "kernel": SigUnsigned}, SigUnsigned},
+		{map[string]string{"disk": SigUnsigned, "kernel": SigUnchecked, "initramfs": SigVerified}, SigUnchecked},
+		{map[string]string{"disk": SigVerified, "kernel": ""}, ""},
+	} {
+		if got := weakestStatus(tt.per); got != tt.want {
+			t.Errorf("weakestStatus(%v) = %q, want %q", tt.per, got, tt.want)
+		}
+	}
+}

@@ -216,8 +216,12 @@ func (c *Cache) inspect(k Key) (Image, error) {
 		im.State, im.Reason = StateCorrupt, missing
 	case m.Failed():
 		im.State, im.Reason = StateCorrupt, ReasonFailedVerify
-		if len(m.Verified.Problems) > 0 {
-			im.Reason += ": " + m.Verified.Problems[0]
+		switch v := m.Verified; {
+		case len(v.Files) > 0:
+			im.Reason += ": " + strings.Join(v.Files, ", ")
+		case len(v.Problems) > 0:
+			first, _, _ := strings.Cut(v.Problems[0], " (")
+			im.Reason += ": " + first
 		}
 	default:
 		im.State = StateReady

@@ -1046,3 +1046,10 @@ func partPaths(dest string) (part, side string) {
 	part = partOf(dest)
 	return part, part + ".json"
 }
+
+// TestSmallDocumentsHaveADeadline: the README promises two minutes.
+func TestSmallDocumentsHaveADeadline(t *testing.T) {
+	if got := New(Options{}).opts.SmallTimeout; got != 2*time.Minute {
+		t.Errorf("default small-document deadline %s, want 2m", got)
+	}
+}
