@@ -132,7 +132,7 @@ func newCatalogView(u *UI) *catalogView {
 	c.buildDetail()
 	right := container.NewStack(c.placeholder, container.NewVScroll(c.detail))
 	split := container.NewHSplit(left, right)
-	split.SetOffset(0.36)
+	split.SetOffset(0.4)
 	c.content = split
 
 	c.filter()

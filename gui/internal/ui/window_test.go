@@ -456,8 +456,9 @@ func TestKeyboard(t *testing.T) {
 }
 
 // TestRightClickAndSort: a right click on a cache row selects it and
-// offers its actions, Copy path with a submenu of its files; a download row
-// offers its buttons; the cache columns sort by size and by name.
+// offers its actions, Copy path with a submenu of its files; a catalog
+// entry offers its main action, a download row its buttons; the cache
+// columns sort by size and by name.
 func TestRightClickAndSort(t *testing.T) {
 	srv, disk := newMirror(t, 3_000_000)
 	hangAfter(srv, "20260810-2566.qcow2", disk, 1<<20)
@@ -519,6 +520,29 @@ func TestRightClickAndSort(t *testing.T) {
 	if u.cv.shown[0].Key.Version != "11" || u.cv.headers[0].Text != "Image ▲" {
 		t.Errorf("sorted by name: first %s", u.cv.shown[0].Key)
 	}
+
+	// A catalog entry's menu offers its main action.
+	u.ShowTab("catalog")
+	h.pump()
+	var node *rowMenu
+	walk(u.cat.tree, func(o fyne.CanvasObject) bool {
+		if r, ok := o.(*rowMenu); ok && r.id == versionNode("debian", "12") {
+			node = r
+			return true
+		}
+		return false
+	})
+	if node == nil {
+		t.Fatal("no tree row for Debian 12")
+	}
+	if m := u.cat.nodeMenu(node); m == nil || m.Items[0].Label != "Download" || u.cat.version == nil || u.cat.version.Version != "12" {
+		t.Errorf("Debian 12's menu: %+v", m)
+	}
+	test.TapSecondary(node)
+	if h.win.Canvas().Overlays().Top() == nil {
+		t.Error("a right click on a catalog entry showed no menu")
+	}
+	h.win.Canvas().Overlays().Remove(h.win.Canvas().Overlays().Top())
 
 	u.Pull(refOf(hostKey("12")), false)
 	u.ShowTab("downloads")
