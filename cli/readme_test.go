@@ -3,10 +3,14 @@ package cli_test
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"vmimages/internal/mirrortest"
 )
 
 // readmeJSONExamples returns the README's JSON examples by command: each
@@ -104,6 +108,26 @@ func TestReadmeJSONExamples(t *testing.T) {
 		"verify":  {"verify", "--json"},
 		"prune":   {"prune", "--keep", "1", "--dry-run", "--json"},
 		"version": {"version", "--json"},
+	}
+	// clone needs a real qcow2 in the cache.
+	if _, err := exec.LookPath("qemu-img"); err == nil || os.Getenv("CI") != "" {
+		dir := t.TempDir()
+		raw, qcow := filepath.Join(dir, "src.raw"), filepath.Join(dir, "src.qcow2")
+		writeFile(t, raw, strings.Repeat("vmimages disk ", 1000))
+		if out, err := exec.Command("qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, qcow).CombinedOutput(); err != nil {
+			t.Fatalf("qemu-img: %v\n%s", err, out)
+		}
+		c := newSandbox(t)
+		srv := mirrortest.New(t)
+		srv.AddDebian("/debian", "12", "bookworm", debianBuild, "amd64", readBytes(t, qcow))
+		c.run("pull", "-q", "debian", "12", "--arch", "amd64", "--mirror", "debian="+srv.URL+"/debian/").ok(t)
+		doc, ok := examples["clone"]
+		if !ok {
+			t.Error("no README example for clone --json")
+		} else {
+			real := c.run("clone", "debian", "12", filepath.Join(dir, "web1.qcow2"), "--arch", "amd64", "--json").ok(t).jsonDoc(t)
+			sameKeys(t, "clone", doc, real)
+		}
 	}
 	for _, c := range []string{"catalog", "resolve", "pull", "list", "verify", "prune", "version"} {
 		doc, ok := examples[c]

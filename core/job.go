@@ -252,7 +252,9 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 		if change == "" {
 			keptRaw = tx.KeepRaw() == nil
 		} else {
-			j.notice(change)
+			// As a plain pull does: the raw disk the image had is made again.
+			j.notice(change + "; converting again")
+			raw = true
 		}
 	}
 	var convErr error

@@ -184,7 +184,7 @@ func setEnabled(b *widget.Button, on bool) {
 func sameSnapshot(a, b core.Snapshot) bool {
 	return a.ID == b.ID && a.Phase == b.Phase && a.BytesDone == b.BytesDone && a.BytesTotal == b.BytesTotal &&
 		int64(a.Speed) == int64(b.Speed) && a.ETA/1e9 == b.ETA/1e9 && a.Retrying == b.Retrying &&
-		a.Err == b.Err && a.Title == b.Title && a.Build == b.Build
+		a.Err == b.Err && a.Title == b.Title && a.Build == b.Build && len(a.Notices) == len(b.Notices)
 }
 
 // describeProgress is "123.4 MiB of 612.0 MiB · 12.3 MiB/s · 38s left".
@@ -339,6 +339,9 @@ func (it *dlItem) show(id widget.ListItemID) {
 		}
 		if s.Build != "" {
 			detail += " · build " + s.Build
+		}
+		for _, n := range s.Notices {
+			detail += " · " + n
 		}
 	case core.PhasePaused:
 		detail = "Paused at " + describeProgress(s)
