@@ -78,7 +78,7 @@ func TestNoStrayStderr(t *testing.T) {
 		{"catalog", "--json"},
 		{"dir", "--cache-dir", cacheDir},
 		{"resolve", "debian", "12", "--arch", "amd64", "--json", "--mirror", mirror, "--cache-dir", cacheDir},
-		{"pull", "-q", "debian", "12", "--arch", "amd64", "--mirror", mirror, "--cache-dir", cacheDir},
+		{"pull", "-q", "debian", "12", "--arch", "amd64", "--json", "--mirror", mirror, "--cache-dir", cacheDir},
 		{"list", "--json", "--cache-dir", cacheDir},
 		{"completion", "bash"},
 		{"__complete", "pull", "deb"},

@@ -134,6 +134,9 @@ func (r *runner) candidates(ctx context.Context, before []string, cur string) []
 		if len(pos) < 2 {
 			return r.cachedCandidates(ctx, pos)
 		}
+		if len(pos) == 2 {
+			return []string{":file"} // DEST, a new file
+		}
 	}
 	return nil
 }

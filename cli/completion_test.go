@@ -103,6 +103,8 @@ func TestCompletionCandidates(t *testing.T) {
 	want([]string{"rm", ""}, []string{"debian"}, "ubuntu")
 	want([]string{"verify", "debian", ""}, []string{"12"}, "13")
 	want([]string{"rm", "debian", "12", ""}, nil, "12")
+	want([]string{"clone", ""}, []string{"debian"}, "ubuntu")
+	want([]string{"clone", "debian", "12", ""}, []string{":file"})
 }
 
 // TestShellCompletionEndToEnd loads the scripts into bash and fish, which

@@ -228,7 +228,8 @@ func TestSSLCertFile(t *testing.T) {
 // the proxy resolves it) or 0.0.0.0 (which reaches 127.0.0.1 on Linux).
 func TestHTTPSProxy(t *testing.T) {
 	t.Parallel()
-	cert := makeCert(t, time.Now().Add(-time.Hour), time.Now().Add(time.Hour), []string{"mirror.test"}, net.IPv4zero)
+	cert := makeCert(t, time.Now().Add(-time.Hour), time.Now().Add(time.Hour), []string{"mirror.test"}, net.IPv4zero, net.IPv4(127, 0, 0, 1))
+
 	srv, disk := debianOverTLS(t, cert)
 	proxy := serveProxy(t)
 	base := append(procEnv(t), "SSL_CERT_FILE="+cert.file, "HTTPS_PROXY="+proxy.URL)
@@ -266,6 +267,12 @@ func TestHTTPSProxy(t *testing.T) {
 	pull(base, "0.0.0.0")
 	if seen := proxy.seen()[before:]; !only(seen, "0.0.0.0:"+srv.port()) {
 		t.Errorf("without NO_PROXY the proxy saw %q, want CONNECT 0.0.0.0:%s", seen, srv.port())
+	}
+	// This machine's own addresses never go through the proxy.
+	before = len(proxy.seen())
+	pull(base, "127.0.0.1")
+	if seen := proxy.seen(); len(seen) != before {
+		t.Errorf("a loopback mirror went through the proxy: %q", seen[before:])
 	}
 	if srv.count() == 0 {
 		t.Error("the mirror served nothing")

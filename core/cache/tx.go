@@ -128,12 +128,56 @@ func (tx *Tx) sweep() error {
 			}
 		}
 	}
-	for _, n := range []string{rawTemp, linkTemp} {
-		if err := os.Remove(filepath.Join(tx.dir, partialDir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("remove a leftover: %w", err)
+	_, err = tx.tidyPartial()
+	return err
+}
+
+// tidyPartial removes from .partial what no later pull can use: empty part
+// files and notes without a part with bytes, conversions, links and
+// whatever else a crash left there. It keeps part files with bytes, their
+// notes, and verified downloads, and reports whether any of those stay.
+// The lock is held.
+func (tx *Tx) tidyPartial() (keep bool, err error) {
+	if err := tx.checkPartialDir(); err != nil {
+		return true, err // not ours to clean
+	}
+	pdir := filepath.Join(tx.dir, partialDir)
+	ents, err := os.ReadDir(pdir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return true, fmt.Errorf("read %s: %w", pdir, err)
+	}
+	size := map[string]int64{}
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && e.Type().IsRegular() {
+			size[e.Name()] = fi.Size()
 		}
 	}
-	return nil
+	for _, e := range ents {
+		n := e.Name()
+		_, regular := size[n]
+		useful := false
+		if part, ok := strings.CutSuffix(n, ".part.json"); ok {
+			useful = regular && ownName.MatchString(part) && size[part+".part"] > 0
+		} else if asset, ok := strings.CutSuffix(n, ".part"); ok {
+			useful = regular && ownName.MatchString(asset) && size[n] > 0
+		} else {
+			useful = regular && ownName.MatchString(n) // a verified download
+		}
+		if useful {
+			keep = true
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(pdir, n)); err != nil {
+			return true, fmt.Errorf("remove a leftover: %w", err)
+		}
+	}
+	if !keep {
+		os.Remove(pdir)
+	}
+	return keep, nil
 }
 
 // files lists the names m gives files in the image directory.
@@ -165,8 +209,11 @@ func (tx *Tx) checkPartialDir() error {
 	return nil
 }
 
-// partialPath makes .partial if needed and returns name inside it, refusing
-// (ErrUnsafePath) a name that exists as anything but a regular file.
+// partialPath makes .partial if needed and returns name inside it. A name
+// that is not a file of our own (a symbolic or hard link planted to make a
+// write land elsewhere, a file of another user) is unlinked, so whatever
+// writes there starts a new file; a directory at the name is refused
+// (ErrUnsafePath).
 func (tx *Tx) partialPath(name string) (string, error) {
 	dir := filepath.Join(tx.dir, partialDir)
 	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
@@ -176,8 +223,10 @@ func (tx *Tx) partialPath(name string) (string, error) {
 		return "", err
 	}
 	p := filepath.Join(dir, name)
-	if fi, err := os.Lstat(p); err == nil && !fi.Mode().IsRegular() {
+	if _, err := localfs.DiscardForeign(p); errors.Is(err, localfs.ErrNotOwnFile) {
 		return "", fmt.Errorf("%w: %s is not a regular file; remove it by hand", ErrUnsafePath, p)
+	} else if err != nil {
+		return "", err
 	}
 	return p, nil
 }
@@ -204,8 +253,9 @@ func (tx *Tx) Committed() *Meta {
 func (tx *Tx) Path(file string) string { return filepath.Join(tx.dir, file) }
 
 // PartFile returns where the transfer of the asset with the given role and
-// disk format happens. The paths are checked: no symbolic link or other
-// non-regular file stands at them.
+// disk format happens. The paths are checked: a symbolic link, a hard link
+// or a file of another user found at them is unlinked (a transfer then
+// starts from zero), so nothing written there lands outside the cache.
 func (tx *Tx) PartFile(role, format string) (PartFile, error) {
 	name := AssetName(role, format)
 	if name == "" || role == RoleDiskRaw {
@@ -561,6 +611,14 @@ func (tx *Tx) Commit(m *Meta) (*Meta, error) {
 	if len(nm.Assets) == 0 {
 		return nil, fmt.Errorf("commit %s: no assets", tx.k)
 	}
+	nm.Verified = keptVerdict(nm.Verified, moves == nil, func(file string) bool {
+		for _, a := range tx.kept {
+			if a.File == file {
+				return true
+			}
+		}
+		return tx.keepRaw && tx.old.DiskRaw.File == file
+	})
 	if err := nm.validate(); err != nil {
 		return nil, fmt.Errorf("commit %s: %w", tx.k, err)
 	}
@@ -579,6 +637,39 @@ func (tx *Tx) Commit(m *Meta) (*Meta, error) {
 	tx.old = &nm
 	tx.settle()
 	return tx.Committed(), nil
+}
+
+// keptVerdict is what the last verify said about the files a commit keeps:
+// a failure pinned on files stays for the kept ones and is dropped for files
+// made anew; a failure pinned on none stays; a success stays only when
+// nothing is new.
+func keptVerdict(v *VerifyMeta, nothingNew bool, kept func(file string) bool) *VerifyMeta {
+	switch {
+	case v == nil:
+		return nil
+	case v.OK:
+		if nothingNew {
+			return v
+		}
+		return nil
+	case len(v.Files) == 0:
+		return v
+	}
+	out := VerifyMeta{At: v.At}
+	for _, f := range v.Files {
+		if kept(f) {
+			out.Files = append(out.Files, f)
+		}
+	}
+	if len(out.Files) == 0 {
+		return nil
+	}
+	for _, p := range v.Problems {
+		if f, _, ok := strings.Cut(p, ": "); !ok || kept(f) {
+			out.Problems = append(out.Problems, p)
+		}
+	}
+	return &out
 }
 
 // settle gives build-suffixed files their stable names once nothing else
@@ -628,10 +719,11 @@ func (tx *Tx) settle() {
 	_ = localfs.SyncDir(tx.dir)
 }
 
-// Abort ends the transaction without changing the committed build. It
-// removes the conversion and link temporaries and empty part files; part
-// files with bytes and verified downloads stay in .partial, so the next pull
-// resumes them (a verified download is hashed again, not fetched again).
+// Abort ends the transaction without changing the committed build. Part
+// files with bytes (and their notes) and verified downloads stay in
+// .partial, so the next pull resumes them (a verified download is hashed
+// again, not fetched again); everything else there goes: empty parts,
+// conversions, temporaries.
 // When the image has no committed build and nothing in .partial is worth
 // keeping, the image directory is removed, so a failed first pull leaves
 // nothing behind. It then releases the lock. Abort after Commit or Abort
@@ -642,30 +734,9 @@ func (tx *Tx) Abort() error {
 	}
 	tx.done = true
 	defer tx.unlock()
-	pdir := filepath.Join(tx.dir, partialDir)
-	for _, n := range []string{rawTemp, linkTemp} {
-		os.Remove(filepath.Join(pdir, n))
-	}
-	keep := false
-	if err := tx.checkPartialDir(); err != nil {
-		keep = true // not ours to clean
-	} else if ents, err := os.ReadDir(pdir); err == nil {
-		for _, e := range ents {
-			p := filepath.Join(pdir, e.Name())
-			if part, ok := strings.CutSuffix(e.Name(), ".part"); ok && e.Type().IsRegular() {
-				if fi, err := e.Info(); err == nil && fi.Size() == 0 {
-					os.Remove(p)
-					os.Remove(filepath.Join(pdir, part+".part.json"))
-					continue
-				}
-			}
-			keep = true
-		}
-		// Sidecars of removed parts went with them; anything else stays.
-		if ents, err := os.ReadDir(pdir); err == nil && len(ents) == 0 {
-			os.Remove(pdir)
-			keep = false
-		}
+	keep, err := tx.tidyPartial()
+	if err != nil {
+		keep = true
 	}
 	if tx.old == nil && !keep {
 		if _, err := os.Lstat(filepath.Join(tx.dir, metaFile)); errors.Is(err, fs.ErrNotExist) {

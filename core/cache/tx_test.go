@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -28,6 +29,12 @@ func TestBeginSweeps(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, ".partial"), 0o755)
 	os.WriteFile(filepath.Join(dir, ".partial", "disk.raw.tmp"), []byte("x"), 0o644)
 	os.WriteFile(filepath.Join(dir, ".partial", "disk.qcow2.part"), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".partial", "disk.qcow2.part.json"), []byte("{}"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".partial", "vmlinuz.part"), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, ".partial", "vmlinuz.part.json"), []byte("{}"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".partial", "initramfs"), []byte("verified"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".partial", "vmlinuz.extracted"), []byte("x"), 0o644)
+	os.MkdirAll(filepath.Join(dir, ".partial", "scratch"), 0o755)
 
 	tx, err := c.Begin(t.Context(), k)
 	if err != nil {
@@ -47,12 +54,65 @@ func TestBeginSweeps(t *testing.T) {
 	if err := tx.Abort(); err != nil {
 		t.Fatal(err)
 	}
-	// The part file with bytes stays for a resume; the conversion went.
+	// The part with bytes, its note and the verified download stay for the
+	// next pull; the empty part, the conversion and the rest went.
+	names = nil
 	ents, _ = os.ReadDir(filepath.Join(dir, ".partial"))
-	if len(ents) != 1 || ents[0].Name() != "disk.qcow2.part" {
-		t.Errorf(".partial after Abort: %v", ents)
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if want := []string{"disk.qcow2.part", "disk.qcow2.part.json", "initramfs"}; !slices.Equal(names, want) {
+		t.Errorf(".partial after Abort holds %v, want %v", names, want)
 	}
 	if im, err := c.Image(k); err != nil || im.State != StateReady {
 		t.Errorf("image after Abort: %+v, %v", im, err)
+	}
+}
+
+// TestCommitKeepsVerdictOfKeptFiles: a failed verify stays recorded for the
+// files a commit keeps and goes for the files it makes anew.
+func TestCommitKeepsVerdictOfKeptFiles(t *testing.T) {
+	c := openTest(t)
+	k := Key{"debian", "12", "x86_64"}
+	m := putImage(t, c, k, map[string]string{"vmlinuz": "kernel", "disk.qcow2": "disk"}, t0)
+	dir := c.Dir(k)
+	os.WriteFile(filepath.Join(dir, "disk.raw"), []byte("raw"), 0o644)
+	m.DiskRaw = &RawMeta{File: "disk.raw", Digest: sha([]byte("raw")), SourceDigest: m.Asset(RoleDisk).Digest, Size: 3}
+	m.Verified = &VerifyMeta{At: t0, Files: []string{"vmlinuz", "disk.raw"},
+		Problems: []string{"vmlinuz: sha256 mismatch (expected a, got b)", "disk.raw: sha256 mismatch (expected c, got d)"}}
+	if err := c.WriteMeta(m); err != nil {
+		t.Fatal(err)
+	}
+
+	tx, err := c.Begin(t.Context(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Abort()
+	for _, role := range []string{RoleKernel, RoleDisk} {
+		if _, err := tx.Keep(role, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tmp, err := tx.RawTemp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(tmp, []byte("new raw"), 0o644)
+	if _, err := tx.StageRaw(t.Context(), tmp, m.Asset(RoleDisk).Digest, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := tx.Commit(tx.Committed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := got.Verified; v == nil || !slices.Equal(v.Files, []string{"vmlinuz"}) || len(v.Problems) != 1 || !strings.HasPrefix(v.Problems[0], "vmlinuz:") {
+		t.Errorf("verdict after a new raw disk: %+v; want only vmlinuz's failure", v)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, got.DiskRaw.File)); string(b) != "new raw" || got.DiskRaw.File != "disk.raw" {
+		t.Errorf("raw disk %s holds %q", got.DiskRaw.File, b)
+	}
+	if im, _ := c.Image(k); im.State != StateCorrupt {
+		t.Errorf("state %s; the kernel's failed verify must still show", im.State)
 	}
 }

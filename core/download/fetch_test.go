@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -1051,5 +1052,34 @@ func partPaths(dest string) (part, side string) {
 func TestSmallDocumentsHaveADeadline(t *testing.T) {
 	if got := New(Options{}).opts.SmallTimeout; got != 2*time.Minute {
 		t.Errorf("default small-document deadline %s, want 2m", got)
+	}
+}
+
+// TestResumeSourceRefusedByPolicy: a part whose recorded source the URL
+// policy now refuses is not resumed from there (nothing is sent to it); the
+// file is fetched again from zero from the URL asked for.
+func TestResumeSourceRefusedByPolicy(t *testing.T) {
+	const half = testSize / 2
+	body := testBytes(testSize, 11)
+	srv := newTestServer(t, body)
+	old := newTestServer(t, body) // where the part once came from
+	dest := filepath.Join(t.TempDir(), "disk.qcow2")
+	writePart(t, dest, body[:half], &sidecar{URL: srv.url(), Source: old.url(), Validator: `"v1"`, Size: testSize, Digest: sha256Of(body)})
+	ctx := WithURLPolicy(testContext(t), func(u *url.URL) error {
+		if u.Host == old.Listener.Addr().String() {
+			return errors.New("refused")
+		}
+		return nil
+	})
+	res, err := testClient(Options{}).Fetch(ctx, Request{URL: srv.url(), Dest: dest, Part: partOf(dest), Digest: sha256Of(body), Size: testSize}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertFile(t, dest, body)
+	if n := len(old.log()); n != 0 {
+		t.Errorf("the refused source got %d requests", n)
+	}
+	if log := srv.log(); len(log) != 1 || log[0].rangeHdr != "" || res.FinalURL != srv.url() {
+		t.Errorf("want one whole GET from the URL asked for; log %+v, result %+v", log, res)
 	}
 }

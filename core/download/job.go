@@ -20,6 +20,7 @@ import (
 
 	"github.com/cavaliergopher/grab/v3"
 
+	"vmimages/core/localfs"
 	"vmimages/core/manifest"
 )
 
@@ -89,7 +90,9 @@ func (j *job) run(ctx context.Context) (Result, error) {
 	if err := os.MkdirAll(filepath.Dir(j.part), 0o755); err != nil {
 		return Result{}, fmt.Errorf("download %s: %w", j.req.URL, err)
 	}
-	j.loadPart()
+	if err := j.loadPart(); err != nil {
+		return Result{}, err
+	}
 	toCome := int64(0)
 	if size := j.size.Load(); size >= 0 {
 		toCome = size - j.resumed
@@ -144,7 +147,11 @@ func (j *job) run(ctx context.Context) (Result, error) {
 
 // cached reports whether Dest already holds the expected bytes.
 func (j *job) cached(ctx context.Context) (Result, bool, error) {
-	fi, err := os.Stat(j.req.Dest)
+	// A link planted at Dest is not taken for the file: its name goes.
+	if _, err := localfs.DiscardForeign(j.req.Dest); err != nil {
+		return Result{}, false, fmt.Errorf("download %s: %w", j.req.URL, err)
+	}
+	fi, err := os.Lstat(j.req.Dest)
 	if err != nil || !fi.Mode().IsRegular() || (j.req.Size >= 0 && fi.Size() != j.req.Size) {
 		return Result{}, false, nil
 	}
@@ -165,8 +172,12 @@ func (j *job) cached(ctx context.Context) (Result, bool, error) {
 }
 
 // loadPart keeps an earlier part file only if its sidecar proves it holds the
-// start of this very file and names a validator to guard the resume with.
-func (j *job) loadPart() {
+// start of this very file and names a validator to guard the resume with,
+// and it is a file of our own (see discardForeign).
+func (j *job) loadPart() error {
+	if err := j.discardForeign(); err != nil {
+		return err
+	}
 	partSize := fileSize(j.part)
 	sc, ok := readSidecar(j.side)
 	keep := partSize > 0 && ok && sc.URL == j.req.URL && sc.Digest == j.req.Digest &&
@@ -182,12 +193,41 @@ func (j *job) loadPart() {
 	if !keep {
 		_ = removePart(j.part, j.side) // best effort; try removes it again
 		j.size.Store(j.req.Size)
-		return
+		return nil
 	}
 	j.size.Store(size)
 	j.validator = sc.Validator
 	j.setSource(sc.Source)
 	j.resumed = partSize
+	return nil
+}
+
+// discardForeign unlinks the part file's name, and its sidecar, when it is
+// not a file of our own: a symbolic or hard link (planted to make the
+// transfer append to a file elsewhere), something not a regular file, or a
+// file of another user. What the name pointed to is left untouched, and the
+// transfer starts from zero in a new file.
+func (j *job) discardForeign() error {
+	discarded, err := localfs.DiscardForeign(j.part)
+	if err != nil {
+		return fmt.Errorf("download %s: %w", j.req.URL, err)
+	}
+	if discarded {
+		j.validator = ""
+		j.setSource("")
+		j.resumed = 0
+		if err := removeIfExists(j.side); err != nil {
+			return fmt.Errorf("download %s: %w", j.req.URL, err)
+		}
+	}
+	return nil
+}
+
+// partIsOwn reports whether the part file is missing or a file of our own
+// (localfs.OwnFile), so that grab may write into it.
+func (j *job) partIsOwn() bool {
+	fi, err := os.Lstat(j.part)
+	return errors.Is(err, fs.ErrNotExist) || (err == nil && localfs.OwnFile(fi))
 }
 
 func (j *job) setSource(u string) { j.source.Store(&u) }
@@ -243,6 +283,9 @@ func (j *job) checkSpace(toCome int64) error {
 // try runs one attempt. Its error is a *restartError or a *retryError when
 // another attempt may help, anything else when not.
 func (j *job) try(ctx context.Context) (Result, error) {
+	if err := j.discardForeign(); err != nil {
+		return Result{}, err
+	}
 	partSize := fileSize(j.part)
 	size := j.size.Load()
 	resume := partSize > 0 && j.validator != "" && (size < 0 || partSize <= size)
@@ -296,6 +339,11 @@ func (j *job) transfer(ctx context.Context, resume bool, partSize int64) (*grab.
 		from = j.getSource()
 	}
 	if err := checkFirst(ctx, from); err != nil {
+		if from != j.req.URL {
+			// The policy changed since the part was made: start over
+			// from the URL asked for, which the policy judges again.
+			return nil, 0, &restartError{fmt.Errorf("%s: %w", from, err)}
+		}
 		return nil, 0, fmt.Errorf("download %s: %w", from, err)
 	}
 	if j.req.AllowDowngrade {
@@ -364,6 +412,11 @@ func (j *job) transfer(ctx context.Context, resume bool, partSize int64) (*grab.
 // response headers arrived and before grab writes (or truncates) anything.
 func (j *job) beforeCopy(r *grab.Response, resume bool, partSize int64, base *atomic.Int64) error {
 	hr := r.HTTPResponse
+	// grab opened the part by its name: if a link replaced it since try
+	// checked it, write nothing and start again from zero.
+	if !j.partIsOwn() {
+		return restart("%s: %s was replaced by a link or another file", j.req.URL, j.part)
+	}
 	if r.DidResume {
 		if !resume {
 			return restart("%s: unexpected resume", j.req.URL)

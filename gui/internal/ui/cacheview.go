@@ -52,18 +52,21 @@ type cacheView struct {
 	reveal    *widget.Button
 	copyPath  *widget.Button
 	update    *widget.Button // "Update to <build>" when upstream has one
-	remove    *widget.Button
-	selPane   *fyne.Container
-	noSel     *widget.Label
-	footer    *widget.Label
-	updLine   *widget.Label // the last update check's trouble or news, one line
-	verifyAll *widget.Button
-	prune     *widget.Button
-	verifying bool                        // Verify all is running
-	live      map[cache.Key]core.Snapshot // downloads in flight, as the ticker last read them
-	headers   []*widget.Button
-	sortCol   int  // index into sortColumns
-	sortDesc  bool // largest, newest or last first
+	newDisk   *widget.Button // "New VM disk…"
+	// newDiskForm is the open "New VM disk…" dialog's fields (tests fill it).
+	newDiskForm *newDiskForm
+	remove      *widget.Button
+	selPane     *fyne.Container
+	noSel       *widget.Label
+	footer      *widget.Label
+	updLine     *widget.Label // the last update check's trouble or news, one line
+	verifyAll   *widget.Button
+	prune       *widget.Button
+	verifying   bool                        // Verify all is running
+	live        map[cache.Key]core.Snapshot // downloads in flight, as the ticker last read them
+	headers     []*widget.Button
+	sortCol     int  // index into sortColumns
+	sortDesc    bool // largest, newest or last first
 }
 
 func newCacheView(u *UI) *cacheView {
@@ -120,12 +123,13 @@ func newCacheView(u *UI) *cacheView {
 	c.convert = widget.NewButtonWithIcon("Convert to raw", theme.MediaReplayIcon(), func() { c.startConvert(c.sel) })
 	c.reveal = widget.NewButtonWithIcon("Show in folder", theme.FolderOpenIcon(), func() { c.revealSelected() })
 	c.copyPath = widget.NewButtonWithIcon("Copy path…", theme.ContentCopyIcon(), func() { c.showCopyMenu() })
+	c.newDisk = widget.NewButtonWithIcon("New VM disk…", theme.ContentAddIcon(), func() { c.newDiskSelected() })
 	c.update = widget.NewButtonWithIcon("Update", theme.DownloadIcon(), func() { c.updateSelected() })
 	c.update.Importance = widget.HighImportance
 	c.update.Hide()
 	c.remove = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), func() { c.deleteSelected() })
 	c.remove.Importance = widget.DangerImportance
-	buttons := container.NewHBox(c.verify, c.convert, c.reveal, c.copyPath, c.update, layout.NewSpacer(), c.remove)
+	buttons := container.NewHBox(c.verify, c.convert, c.reveal, c.copyPath, c.newDisk, c.update, layout.NewSpacer(), c.remove)
 	c.selPane = container.NewVBox(c.selTitle, c.selInfo, c.selStatus, c.opBar, buttons)
 	c.noSel = widget.NewLabel("Select an image to verify, convert, show, copy or delete it.")
 	c.selPane.Hide()

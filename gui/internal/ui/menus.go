@@ -72,6 +72,9 @@ func (c *cacheView) actionsMenu() *fyne.Menu {
 	copyPath := fyne.NewMenuItem("Copy path", nil)
 	copyPath.ChildMenu = c.copyMenu(im)
 	items := []*fyne.MenuItem{buttonItem(c.verify), buttonItem(c.convert), buttonItem(c.reveal), copyPath}
+	if c.newDisk.Visible() {
+		items = append(items, buttonItem(c.newDisk))
+	}
 	if c.update.Visible() {
 		items = append(items, buttonItem(c.update))
 	}

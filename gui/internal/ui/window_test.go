@@ -496,7 +496,7 @@ func TestRightClickAndSort(t *testing.T) {
 			copyPath = it
 		}
 	}
-	if got := strings.Join(labels, ","); got != "Verify,Convert to raw,Show in folder,Copy path,,Delete…" {
+	if got := strings.Join(labels, ","); got != "Verify,Convert to raw,Show in folder,Copy path,New VM disk…,,Delete…" {
 		t.Errorf("the row's menu: %s", got)
 	}
 	if copyPath == nil || copyPath.ChildMenu == nil || !strings.HasPrefix(copyPath.ChildMenu.Items[0].Label, "Disk (qcow2)") {
