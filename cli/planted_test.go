@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -73,6 +74,45 @@ func TestPlantedPartFileNotWrittenThrough(t *testing.T) {
 				if r.rng != "" {
 					t.Errorf("the pull resumed a planted part: %+v; want a download from zero", r)
 				}
+			}
+		})
+	}
+}
+
+// TestSymlinkedParentCreatesNothingOutside: images/, images/<distro> or
+// images/<distro>/<version> planted as a symbolic link to a folder outside
+// the cache makes a pull fail naming the link, with nothing created where
+// it points; list and verify then agree that the image is not cached.
+func TestSymlinkedParentCreatesNothingOutside(t *testing.T) {
+	t.Parallel()
+	srv, _ := debianMirror(t)
+	for _, linked := range []string{"images", "images/debian", "images/debian/13"} {
+		t.Run(strings.ReplaceAll(linked, "/", "_"), func(t *testing.T) {
+			t.Parallel()
+			env := procEnv(t)
+			cacheDir := t.TempDir()
+			outside := t.TempDir()
+			link := filepath.Join(cacheDir, linked)
+			if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(outside, link); err != nil {
+				t.Fatal(err)
+			}
+			p := startProc(t, env, "pull", "debian", "13", "--arch", "amd64", "--cache-dir", cacheDir, "--mirror", "debian="+srv.URL+"/debian/")
+			if code := p.wait(t, 60*time.Second); code == 0 || !strings.Contains(p.stderr.String(), "symbolic link") {
+				t.Errorf("pull through a linked %s exited %d; want a failure naming the link\nstderr:\n%s", linked, code, p.stderr)
+			}
+			if names := dirNames(t, outside); len(names) != 0 {
+				t.Errorf("the pull created %v outside the cache", names)
+			}
+			if images := listJSON(t, env, cacheDir); len(images) != 0 {
+				t.Errorf("list = %v, want no images", images)
+			}
+			p = startProc(t, env, "verify", "debian", "13", "--arch", "amd64", "--cache-dir", cacheDir)
+			code := p.wait(t, 30*time.Second)
+			if code == 0 || !strings.Contains(p.stderr.String(), "not in cache") {
+				t.Errorf("verify exited %d; want it to agree with list that the image is not cached\nstdout:\n%s\nstderr:\n%s", code, p.stdout, p.stderr)
 			}
 		})
 	}

@@ -187,7 +187,12 @@ func (c *Cache) ensureRoot() error {
 	if c.rootErr != nil {
 		return c.rootErr
 	}
-	if err := os.MkdirAll(filepath.Join(c.root, imagesDir), 0o755); err != nil {
+	// The root itself may be a link (a cache kept on another disk); what
+	// the cache makes below it may not.
+	if err := os.MkdirAll(c.root, 0o755); err != nil {
+		return fmt.Errorf("create the cache folder: %w", err)
+	}
+	if err := c.mkdirBelowRoot(imagesDir); err != nil {
 		return fmt.Errorf("create the cache folder: %w", err)
 	}
 	if err := writeTag(filepath.Join(c.root, tagFile)); err != nil {

@@ -79,6 +79,9 @@ func (c *Cache) List(ctx context.Context) ([]Image, error) {
 	}
 	base := filepath.Join(c.root, imagesDir)
 	var out []Image
+	if fi, err := os.Lstat(base); err == nil && !fi.IsDir() {
+		return nil, nil // a link or a file: the cache did not make it
+	}
 	distros, err := subdirs(base)
 	if err != nil {
 		return nil, fmt.Errorf("list cache: %w", err)
@@ -110,19 +113,30 @@ func (c *Cache) List(ctx context.Context) ([]Image, error) {
 }
 
 // Image reports one cached image as List would, without walking the rest of
-// the cache. It returns ErrNotCached when the image has no directory.
+// the cache. It returns ErrNotCached when the image has no directory, or
+// when its path below the root passes through a symbolic link (which List
+// skips too; the error then wraps ErrUnsafePath as well).
 func (c *Cache) Image(k Key) (Image, error) {
 	if err := c.check(k); err != nil {
 		return Image{}, err
 	}
-	fi, err := os.Lstat(c.Dir(k))
-	if errors.Is(err, fs.ErrNotExist) || (err == nil && !fi.IsDir()) {
-		return Image{}, fmt.Errorf("%w: %s", ErrNotCached, k)
-	}
-	if err != nil {
+	if err := c.inCache(k); err != nil {
 		return Image{}, err
 	}
 	return c.inspect(k)
+}
+
+// inCache returns nil when images/<distro>/<version>/<arch> below the root
+// are all real directories. Otherwise it returns an error wrapping
+// ErrNotCached: the image is not in the cache when one is missing, nor when
+// one is a symbolic link or not a directory, which the cache did not make
+// and List skips (the error then wraps ErrUnsafePath too).
+func (c *Cache) inCache(k Key) error {
+	err := c.checkNoSymlinks(k)
+	if errors.Is(err, ErrUnsafePath) {
+		return fmt.Errorf("%w: %s: %w", ErrNotCached, k, err)
+	}
+	return err
 }
 
 // subdirs lists the real (not symlinked) subdirectories of dir whose names

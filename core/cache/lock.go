@@ -98,29 +98,53 @@ func (c *Cache) tryLock(k Key) (func() error, bool, error) {
 	return nil, false, fmt.Errorf("lock %s: lock file keeps being replaced", k)
 }
 
-// ensureImageDir creates the image directory and checks that no component
-// below the root is a symbolic link, so a lock (and whatever its holder writes)
-// never lands outside the cache.
+// ensureImageDir creates the image directory one level at a time below the
+// root, checking each level before it creates the next: a symbolic link (or
+// anything not a directory) at images/, images/<distro>, …/<version> or
+// …/<arch> is refused with ErrUnsafePath before anything is created through
+// it, so a lock (and whatever its holder writes) never lands outside the
+// cache.
 func (c *Cache) ensureImageDir(k Key) (string, error) {
 	if err := c.ensureRoot(); err != nil {
 		return "", err
 	}
-	dir := c.Dir(k)
 	var err error
 	for range 3 {
-		// A concurrent Remove may delete an empty parent between MkdirAll's
-		// steps; trying again settles it.
-		if err = os.MkdirAll(dir, 0o755); err == nil {
+		// A concurrent Remove may delete an empty parent between two
+		// levels; trying again settles it.
+		if err = c.mkdirBelowRoot(imagesDir, k.Distro, k.Version, k.Arch); !errors.Is(err, fs.ErrNotExist) {
 			break
 		}
 	}
 	if err != nil {
 		return "", fmt.Errorf("create image directory for %s: %w", k, err)
 	}
-	if err := c.checkNoSymlinks(k); err != nil {
-		return "", err
+	return c.Dir(k), nil
+}
+
+// mkdirBelowRoot creates root/parts[0]/parts[1]/… one level at a time. Each
+// level is created with Mkdir, which never follows a link at its own name,
+// then checked with Lstat: a level that is a symbolic link or not a
+// directory stops it (ErrUnsafePath) before the next level is made.
+func (c *Cache) mkdirBelowRoot(parts ...string) error {
+	p := c.root
+	for _, part := range parts {
+		p = filepath.Join(p, part)
+		if err := os.Mkdir(p, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return fmt.Errorf("%w: %s is a symbolic link; remove it by hand", ErrUnsafePath, p)
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("%w: %s is not a directory", ErrUnsafePath, p)
+		}
 	}
-	return dir, nil
+	return nil
 }
 
 // newFlock returns the lock on path. The file is opened without following a

@@ -190,10 +190,14 @@ func (m *Meta) validate() error {
 }
 
 // ReadMeta reads an image's metadata. It returns an error wrapping
-// ErrNotCached when the image has none, and ErrBadMeta when meta.json is not
-// valid metadata for k.
+// ErrNotCached when the image has none (or its path below the root passes
+// through a symbolic link, as for Image), and ErrBadMeta when meta.json is
+// not valid metadata for k.
 func (c *Cache) ReadMeta(k Key) (*Meta, error) {
 	if err := c.check(k); err != nil {
+		return nil, err
+	}
+	if err := c.inCache(k); err != nil {
 		return nil, err
 	}
 	return c.readMeta(k)
