@@ -246,3 +246,24 @@ func firstDiff(a, b []byte) int {
 	}
 	return -1
 }
+
+// TestPullKernelExtractedArm64: an aarch64 disk whose /boot holds a
+// gzip-compressed kernel (as Ubuntu's do) gives the uncompressed Image.
+func TestPullKernelExtractedArm64(t *testing.T) {
+	k := boottest.Load(t)
+	boottest.Need(t, "sfdisk", "mkfs.ext4", "qemu-img")
+	s := newSandbox(t)
+	image := readBytes(t, k.Vmlinuz("arm64"))
+	v := k.Version + "-arm64"
+	raw := boottest.Make(t, t.TempDir(), boottest.Disk{Label: "gpt", Parts: []boottest.Part{
+		{Type: "L", SizeMiB: 64, FS: "ext4", Files: map[string][]byte{
+			"boot/vmlinuz-" + v: boottest.Gzip(t, image), "boot/initrd.img-" + v: []byte("initramfs")}},
+	}})
+	srv := mirrortest.New(t)
+	srv.AddDebian("/debian", "12", "bookworm", debianBuild, "arm64", readBytes(t, boottest.Qcow2(t, raw)))
+	doc := s.run("pull", "debian", "12", "--arch", "arm64", "--kernel", "--json", "--mirror", "debian="+srv.URL+"/debian/").ok(t).jsonDoc(t)
+	if str(t, doc, "kernel_source") != "extracted" || !bytes.Equal(readBytes(t, str(t, doc, "kernel")), image) {
+		t.Fatalf("the extracted arm64 kernel is not the uncompressed Image: %v", doc)
+	}
+	s.run("verify", "debian", "12", "--arch", "arm64").ok(t)
+}

@@ -209,3 +209,32 @@ func TestConvertJob(t *testing.T) {
 		t.Errorf("verdict %+v after the pull", v)
 	}
 }
+
+// TestRemoveCancelsTheImagesJobs: removing an image stops a conversion of
+// it that waits for the image's lock, instead of converting a removed image
+// after.
+func TestRemoveCancelsTheImagesJobs(t *testing.T) {
+	srv, _ := debianMirror(t)
+	m := newManager(t, map[string]string{"debian": srv.URL + "/debian/"}, nil)
+	if _, err := wait(t, m.Pull(context.Background(), debian12, PullOptions{})); err != nil {
+		t.Fatal(err)
+	}
+	k := cache.Key{Distro: "debian", Version: "12", Arch: "x86_64"}
+	unlock, err := m.Cache().Lock(context.Background(), k) // another process's pull, say
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := m.ConvertJob(context.Background(), k)
+	waitPhase(t, conv, PhaseWaiting)
+	rm := m.RemoveJob(context.Background(), k)
+	if _, err := wait(t, conv); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the conversion waiting for a removed image ended %v", err)
+	}
+	unlock()
+	if _, err := wait(t, rm); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(m.Cache().Dir(k)); !os.IsNotExist(err) {
+		t.Errorf("image still on disk: %v", err)
+	}
+}

@@ -272,15 +272,26 @@ func (m *Manager) Key(ref catalog.Ref) (cache.Key, error) {
 	return cache.Key{Distro: strings.ToLower(ref.Distro), Version: strings.ToLower(v.Version), Arch: arch}, nil
 }
 
-// Remove deletes a cached image. An image with a job in this process is
-// cancelled first. A missing image gives a *NotCachedError.
+// Remove deletes a cached image. Its pull, verify or conversion in this
+// process is cancelled first. A missing image gives a *NotCachedError.
 func (m *Manager) Remove(ctx context.Context, k cache.Key) error {
 	m.mu.Lock()
-	j := m.live[k]
+	var jobs []*Job
+	for _, j := range []*Job{m.live[k], m.ops[opKey{KindVerify, k}], m.ops[opKey{KindConvert, k}]} {
+		if j != nil {
+			jobs = append(jobs, j)
+		}
+	}
 	m.mu.Unlock()
-	if j != nil {
+	for _, j := range jobs {
 		j.Cancel()
-		<-j.done
+	}
+	for _, j := range jobs {
+		select {
+		case <-j.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	return notCached(k, m.cache.Remove(ctx, k))
 }
