@@ -547,10 +547,9 @@ func (tx *Tx) Source(ctx context.Context, role string, progress Progress) (path 
 // ones (under build-suffixed names where a stable name is still taken),
 // then meta.json naming them is written. After the switch, files get their
 // stable names back (through hard links, so meta.json never names a missing
-// file), the replaced build's files are removed, and so is what the new
-// build consumed from .partial; part files of another build (an
-// interrupted update's) stay there to be resumed. Commit ends the
-// transaction and returns the metadata written.
+// file), the replaced build's files are removed, and .partial keeps only what
+// another change can resume.
+// Commit ends the transaction and returns the metadata written.
 func (tx *Tx) Commit(m *Meta) (*Meta, error) {
 	if tx.done {
 		return nil, fmt.Errorf("commit %s: transaction already ended", tx.k)
@@ -586,7 +585,6 @@ func (tx *Tx) Commit(m *Meta) (*Meta, error) {
 
 	type move struct{ from, to string }
 	var moves []move
-	var consumed []string // the .partial names of the staged assets
 	for _, role := range []string{RoleKernel, RoleKernelImage, RoleInitramfs, RoleDisk} {
 		if a, ok := tx.kept[role]; ok {
 			nm.Assets = append(nm.Assets, a)
@@ -600,7 +598,6 @@ func (tx *Tx) Commit(m *Meta) (*Meta, error) {
 		a.File = name(AssetName(role, a.Format))
 		nm.Assets = append(nm.Assets, a)
 		moves = append(moves, move{s.path, a.File})
-		consumed = append(consumed, filepath.Base(s.path))
 	}
 	switch {
 	case tx.raw != nil:
@@ -639,7 +636,7 @@ func (tx *Tx) Commit(m *Meta) (*Meta, error) {
 		return nil, fmt.Errorf("commit %s: %w", tx.k, err)
 	}
 	tx.old = &nm
-	tx.settle(consumed)
+	tx.settle()
 	return tx.Committed(), nil
 }
 
@@ -677,11 +674,10 @@ func keptVerdict(v *VerifyMeta, nothingNew bool, kept func(file string) bool) *V
 }
 
 // settle gives build-suffixed files their stable names once nothing else
-// uses them, then removes files no build names and what the committed build
-// consumed from .partial (see dropConsumed). Each step leaves meta.json
-// naming files that exist; a failure stops it early with the image intact,
-// and the next Begin sweeps what is left.
-func (tx *Tx) settle(consumed []string) {
+// uses them, then removes files no build names and tidies .partial. Each
+// step leaves meta.json naming files that exist; a failure stops it early
+// with the image intact, and the next Begin sweeps what is left.
+func (tx *Tx) settle() {
 	nm := tx.Committed()
 	inUse := map[string]bool{}
 	for _, f := range nm.files() {
@@ -718,28 +714,11 @@ func (tx *Tx) settle(consumed []string) {
 		tx.old = nm
 	}
 	// Whatever this package made that the build does not name goes: the
-	// suffixed names just replaced, the replaced build's files, what the
-	// new build consumed from .partial.
-	tx.dropConsumed(consumed)
+	// suffixed names just replaced, the replaced build's files.
+	// sweep tidies .partial too: what this change used has moved out, and
+	// an interrupted transfer of another change stays for its resume.
 	_ = tx.sweep()
 	_ = localfs.SyncDir(tx.dir)
-}
-
-// dropConsumed removes from .partial what belonged to the build just
-// committed: for each staged asset's name, what is left under it and its
-// part file and note. Anything else stays for sweep to judge (tidyPartial):
-// the part files and verified downloads of another build, such as an
-// interrupted update's, are kept so that it resumes.
-func (tx *Tx) dropConsumed(consumed []string) {
-	if tx.checkPartialDir() != nil {
-		return // not ours to clean
-	}
-	pdir := filepath.Join(tx.dir, partialDir)
-	for _, n := range consumed {
-		for _, f := range []string{n, n + ".part", n + ".part.json"} {
-			os.Remove(filepath.Join(pdir, f))
-		}
-	}
 }
 
 // Abort ends the transaction without changing the committed build. Part
