@@ -71,3 +71,7 @@ func (m *Manager) Describe(d *catalog.Distro, v *catalog.Version) EntryInfo {
 // ConfigPath is the settings file SetConfig writes, "" when the Manager
 // was opened without one (then SetConfig applies settings without saving).
 func (m *Manager) ConfigPath() string { return m.opts.ConfigPath }
+
+// CanConvert reports whether qemu-img, which raw conversion needs, is
+// installed (or where Options.QemuImg says).
+func (m *Manager) CanConvert() bool { return m.qemu.Available() }
