@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"vmimages/internal/mirrortest"
 )
 
 // These tests plant files and links in the cache the way an attacker, or a
@@ -113,6 +115,67 @@ func TestSymlinkedParentCreatesNothingOutside(t *testing.T) {
 			code := p.wait(t, 30*time.Second)
 			if code == 0 || !strings.Contains(p.stderr.String(), "not in cache") {
 				t.Errorf("verify exited %d; want it to agree with list that the image is not cached\nstdout:\n%s\nstderr:\n%s", code, p.stdout, p.stderr)
+			}
+		})
+	}
+}
+
+// TestConversionKeepsAnUpdatesParts: converting the pinned build (convert,
+// or a plain pull --raw) while an interrupted `pull --update` has a partial
+// download of the next build keeps that part, and the update, run again,
+// resumes it rather than starting from zero.
+func TestConversionKeepsAnUpdatesParts(t *testing.T) {
+	t.Parallel()
+	qcow := qcow2Disk(t)
+	for _, how := range [][]string{{"convert"}, {"pull", "--raw"}} {
+		t.Run(strings.Join(how, "_"), func(t *testing.T) {
+			t.Parallel()
+			mirror := mirrortest.New(t)
+			mirror.AddDebian("/debian", "12", "bookworm", debianOldBuild, "amd64", qcow)
+			env := procEnv(t)
+			cacheDir := t.TempDir()
+			imgDir := filepath.Join(cacheDir, "images", "debian", "12", "x86_64")
+			part := filepath.Join(imgDir, ".partial", "disk.qcow2.part")
+			run := func(base string, args ...string) *proc {
+				return startProc(t, env, append(args, "debian", "12", "--arch", "amd64",
+					"--cache-dir", cacheDir, "--mirror", "debian="+base+"/debian/")...)
+			}
+			if p := run(mirror.URL, "pull"); p.wait(t, 60*time.Second) != 0 {
+				t.Fatalf("first pull failed\nstderr:\n%s", p.stderr)
+			}
+
+			newDisk := mirrortest.Payload("bookworm-new-8MiB", 8<<20)
+			mirror.AddDebian("/debian", "12", "bookworm", debianBuild, "amd64", newDisk)
+			f := servePaced(t, mirror, debianDiskPath("12", "bookworm", debianBuild), newDisk, 15*time.Millisecond)
+			p := run(f.URL, "pull", "--update")
+			waitForSize(t, p, part, 1<<20)
+			if err := p.cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			p.wait(t, 10*time.Second)
+			partSize := fileSize(t, part)
+
+			if p := run(f.URL, how...); p.wait(t, 60*time.Second) != 0 {
+				t.Fatalf("%v of the pinned build failed\nstderr:\n%s", how, p.stderr)
+			}
+			if _, err := os.Stat(filepath.Join(imgDir, "disk.raw")); err != nil {
+				t.Errorf("%v made no disk.raw: %v", how, err)
+			}
+			if got := fileSize(t, part); got != partSize {
+				t.Fatalf("%v changed the update's part from %d to %d bytes", how, partSize, got)
+			}
+			if _, err := os.Stat(part + ".json"); err != nil {
+				t.Fatalf("%v removed the update's sidecar: %v", how, err)
+			}
+
+			f.setPause(0)
+			from := f.count()
+			if p := run(f.URL, "pull", "--update"); p.wait(t, 60*time.Second) != 0 {
+				t.Fatalf("update failed\nstderr:\n%s", p.stderr)
+			}
+			checkResumed(t, f, f.requests(t, from), partSize)
+			if got, _ := os.ReadFile(filepath.Join(imgDir, "disk.qcow2")); !bytes.Equal(got, newDisk) {
+				t.Error("after the update, disk.qcow2 is not the new build")
 			}
 		})
 	}
