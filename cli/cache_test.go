@@ -316,7 +316,7 @@ func TestPlainProgressLines(t *testing.T) {
 	if strings.ContainsAny(r.stderr, "\r\x1b") {
 		t.Errorf("plain progress contains terminal control characters: %q", r.stderr)
 	}
-	for _, want := range []string{"debian 12 x86_64 build " + debianBuild, "disk.qcow2", "signature: checksum over HTTPS"} {
+	for _, want := range []string{"debian 12 x86_64 build " + debianBuild, "disk.qcow2", "signature: checksum over plain HTTP (allowed for this mirror); not signed upstream"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("pull result lacks %q\n%s", want, r)
 		}

@@ -285,6 +285,9 @@ func describeSignature(s core.SignatureInfo) string {
 		}
 		return out
 	case core.SigUnsigned:
+		if s.Note != "" {
+			return s.Note
+		}
 		return "checksum over HTTPS; not signed upstream"
 	}
 	if s.Note != "" {

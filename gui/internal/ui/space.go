@@ -141,10 +141,8 @@ func proofText(m *cache.Meta) string {
 			line += ", on " + sig.SignedAt.UTC().Format("2006-01-02 15:04 UTC")
 		}
 		lines = append(lines, line+"; signature verified.")
-	case sig.Status == core.SigUnsigned:
-		lines = append(lines, "Checksum over HTTPS; not signed upstream.")
-	case sig.Status == core.SigUnchecked:
-		lines = append(lines, "Signed upstream, but no key for it is pinned, so only the checksum over HTTPS was checked.")
+	case sig.Status == core.SigUnsigned, sig.Status == core.SigUnchecked:
+		lines = append(lines, sentence(core.SignatureFromMeta(sig).Note))
 	}
 	if sig != nil && sig.ManifestURL != "" {
 		lines = append(lines, "Checksums from "+sig.ManifestURL)

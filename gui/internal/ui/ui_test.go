@@ -32,7 +32,7 @@ func TestDownloadProgressThenCache(t *testing.T) {
 		t.Fatal("debian 12 is not in the catalog view")
 	}
 	detail := texts(u.cat.detail)
-	for _, want := range []string{"Debian 12", "Disk (qcow2).", "Firmware boot", "Checksum over HTTPS; not signed upstream.", "Not in the cache.", "[Download]"} {
+	for _, want := range []string{"Debian 12", "Disk (qcow2).", "Firmware boot", "Checksum over plain HTTP (allowed for this mirror); not signed upstream.", "Not in the cache.", "[Download]"} {
 		if !strings.Contains(detail, want) {
 			t.Errorf("catalog detail lacks %q:\n%s", want, detail)
 		}
