@@ -2,12 +2,15 @@ package cli_test
 
 import (
 	"bytes"
+	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"vmimages/cli"
 	"vmimages/internal/mirrortest"
 )
 
@@ -176,6 +179,79 @@ func TestConversionKeepsAnUpdatesParts(t *testing.T) {
 			checkResumed(t, f, f.requests(t, from), partSize)
 			if got, _ := os.ReadFile(filepath.Join(imgDir, "disk.qcow2")); !bytes.Equal(got, newDisk) {
 				t.Error("after the update, disk.qcow2 is not the new build")
+			}
+		})
+	}
+}
+
+// TestRepairPullKeepsThePinnedBuild: after a verify found disk.qcow2
+// damaged, a plain pull (no --update) fetches the pinned build's disk again
+// although a newer build is upstream, and says nothing of switching; when
+// upstream no longer has the pinned build it fails saying so (use
+// --update), and the cache still holds the pinned build.
+func TestRepairPullKeepsThePinnedBuild(t *testing.T) {
+	t.Parallel()
+	for _, gone := range []bool{false, true} {
+		name := "still-upstream"
+		if gone {
+			name = "gone-upstream"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			mirror := mirrortest.New(t)
+			oldDisk := mirrortest.Payload("bookworm-old", 200_000)
+			mirror.AddDebian("/debian", "12", "bookworm", debianOldBuild, "amd64", oldDisk)
+			env := procEnv(t)
+			cacheDir := t.TempDir()
+			disk := filepath.Join(cacheDir, "images", "debian", "12", "x86_64", "disk.qcow2")
+			run := func(args ...string) *proc {
+				return startProc(t, env, append(args, "debian", "12", "--arch", "amd64",
+					"--cache-dir", cacheDir, "--mirror", "debian="+mirror.URL+"/debian/")...)
+			}
+			if p := run("pull"); p.wait(t, 60*time.Second) != 0 {
+				t.Fatalf("first pull failed\nstderr:\n%s", p.stderr)
+			}
+			mirror.AddDebian("/debian", "12", "bookworm", debianBuild, "amd64", mirrortest.Payload("bookworm-new", 300_000))
+			if gone {
+				oldPath := debianDiskPath("12", "bookworm", debianOldBuild)
+				mirror.SetFault(func(w http.ResponseWriter, r *http.Request) bool {
+					if r.URL.Path == oldPath {
+						http.NotFound(w, r)
+						return true
+					}
+					return false
+				})
+			}
+			flipByte(t, disk)
+			if p := run("verify"); p.wait(t, 30*time.Second) != cli.ExitIntegrity {
+				t.Fatalf("verify of a damaged disk: want exit %d\nstdout:\n%s", cli.ExitIntegrity, p.stdout)
+			}
+
+			p := run("pull", "--json")
+			code := p.wait(t, 60*time.Second)
+			if gone {
+				if code == 0 || !strings.Contains(p.stderr.String(), debianOldBuild) || !strings.Contains(p.stderr.String(), "--update") {
+					t.Errorf("repair pull of a build gone upstream exited %d; want a failure naming build %s and --update\nstdout:\n%s\nstderr:\n%s",
+						code, debianOldBuild, p.stdout, p.stderr)
+				}
+				images := listJSON(t, env, cacheDir)
+				if len(images) != 1 || images[0]["build"] != debianOldBuild || images[0]["state"] != "corrupt" {
+					t.Errorf("after the failed repair, list = %v; want build %s, still corrupt", images, debianOldBuild)
+				}
+				return
+			}
+			if code != 0 {
+				t.Fatalf("repair pull exited %d\nstderr:\n%s", code, p.stderr)
+			}
+			var doc map[string]any
+			if err := json.Unmarshal(p.stdout.Bytes(), &doc); err != nil || doc["build"] != debianOldBuild {
+				t.Errorf("repair pull gave %s (%v); want the pinned build %s", p.stdout, err, debianOldBuild)
+			}
+			if got, _ := os.ReadFile(disk); !bytes.Equal(got, oldDisk) {
+				t.Error("disk.qcow2 is not the pinned build's disk after the repair")
+			}
+			if p := run("verify"); p.wait(t, 30*time.Second) != 0 {
+				t.Errorf("verify after the repair failed\nstdout:\n%s", p.stdout)
 			}
 		})
 	}

@@ -37,6 +37,24 @@ func (w *watcher) RegisterStatusNotifierItem(sender dbus.Sender, service string)
 	return nil
 }
 
+// notification is one org.freedesktop.Notifications.Notify call.
+type notification struct {
+	app, summary, body string
+}
+
+// notifications is a minimal notification server: it records what it is
+// asked to show.
+type notifications struct {
+	got chan notification
+}
+
+// Notify records a notification and returns its id.
+func (n *notifications) Notify(app string, replaces uint32, icon, summary, body string, actions []string,
+	hints map[string]dbus.Variant, timeout int32) (uint32, *dbus.Error) {
+	n.got <- notification{app: app, summary: summary, body: body}
+	return 1, nil
+}
+
 // trayItem is one entry of a dbusmenu layout.
 type trayItem struct {
 	id      int32
@@ -170,8 +188,9 @@ func closeWindow(t *testing.T, display string) {
 // tray host does and clicks every menu item over D-Bus, checking what each
 // does: Resume all and Pause all drive the download (the mirror sees the
 // ranged request; the menu follows), the items that open the window show
-// it after the window manager's close hid it, item ids stay the same while
-// the menu changes, and Quit ends the process with status 0.
+// it after the window manager's close hid it (the first close sends a
+// notification from "VM Images"), item ids stay the same while the menu
+// changes, and Quit ends the process with status 0.
 func TestTrayOverSessionBus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: skipping the real-window tray test")
@@ -226,6 +245,13 @@ func TestTrayOverSessionBus(t *testing.T) {
 	}
 	if reply, err := conn.RequestName(watcherName, dbus.NameFlagDoNotQueue); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
 		t.Fatalf("owning %s: %v (reply %v)", watcherName, err, reply)
+	}
+	notes := &notifications{got: make(chan notification, 16)}
+	if err := conn.Export(notes, "/org/freedesktop/Notifications", "org.freedesktop.Notifications"); err != nil {
+		t.Fatal(err)
+	}
+	if reply, err := conn.RequestName("org.freedesktop.Notifications", dbus.NameFlagDoNotQueue); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+		t.Fatalf("owning org.freedesktop.Notifications: %v (reply %v)", err, reply)
 	}
 
 	var out syncBuffer
@@ -349,6 +375,7 @@ func TestTrayOverSessionBus(t *testing.T) {
 	// Every item that opens the window shows it again after the window
 	// manager's close button hid it (a tray host is present).
 	waitWindow(t, display, true, "start", &out)
+	first := true
 	for _, label := range []string{"Open VM Images", "Debian 12 x86_64 — ", "Cache: ", "Verify cache", "Prune…"} {
 		closeWindow(t, display)
 		waitWindow(t, display, false, "closing the window with a tray host", &out)
@@ -356,6 +383,17 @@ func TestTrayOverSessionBus(t *testing.T) {
 		case err := <-exited:
 			t.Fatalf("closing the window ended the app (%v) although a tray host is present\n%s", err, out.String())
 		default:
+		}
+		if first { // the first close says, once, that the app runs on in the tray
+			first = false
+			select {
+			case n := <-notes.got:
+				if n.app != "VM Images" || n.summary != "VM Images is still running" {
+					t.Errorf("notification %+v, want one from \"VM Images\" saying it is still running", n)
+				}
+			case <-time.After(15 * time.Second):
+				t.Errorf("no notification after the window closed to the tray\n%s", out.String())
+			}
 		}
 		it, ok := find(m.waitFor(label, &out, func(items []trayItem) bool { _, ok := find(items, label); return ok }), label)
 		if !ok {
