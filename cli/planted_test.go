@@ -256,3 +256,50 @@ func TestRepairPullKeepsThePinnedBuild(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusedConversionIsRemembered: a convert (or a pull --raw of the
+// cached image) that refuses an altered disk.qcow2 (exit 3) leaves the
+// verdict a failed verify would: list shows the image corrupt, and a plain
+// pull fetches the disk again rather than handing out the altered one.
+func TestRefusedConversionIsRemembered(t *testing.T) {
+	t.Parallel()
+	qcow := qcow2Disk(t)
+	for _, how := range [][]string{{"convert"}, {"pull", "--raw"}} {
+		t.Run(strings.Join(how, "_"), func(t *testing.T) {
+			t.Parallel()
+			mirror := mirrortest.New(t)
+			mirror.AddDebian("/debian", "12", "bookworm", debianBuild, "amd64", qcow)
+			env := procEnv(t)
+			cacheDir := t.TempDir()
+			disk := filepath.Join(cacheDir, "images", "debian", "12", "x86_64", "disk.qcow2")
+			run := func(args ...string) *proc {
+				return startProc(t, env, append(args, "debian", "12", "--arch", "amd64",
+					"--cache-dir", cacheDir, "--mirror", "debian="+mirror.URL+"/debian/")...)
+			}
+			if p := run("pull"); p.wait(t, 60*time.Second) != 0 {
+				t.Fatalf("first pull failed\nstderr:\n%s", p.stderr)
+			}
+			flipByte(t, disk)
+			if p := run(how...); p.wait(t, 60*time.Second) != cli.ExitIntegrity {
+				t.Fatalf("%v of an altered disk: want exit %d\nstderr:\n%s", how, cli.ExitIntegrity, p.stderr)
+			}
+			images := listJSON(t, env, cacheDir)
+			if len(images) != 1 || images[0]["state"] != "corrupt" || !strings.Contains(images[0]["reason"].(string), "disk.qcow2") {
+				t.Errorf("after a refused conversion, list = %v; want the image corrupt, naming disk.qcow2", images)
+			}
+			before := mirror.Count(".qcow2")
+			if p := run("pull"); p.wait(t, 60*time.Second) != 0 {
+				t.Fatalf("pull after the refused conversion failed\nstderr:\n%s", p.stderr)
+			}
+			if got, _ := os.ReadFile(disk); !bytes.Equal(got, qcow) {
+				t.Error("the pull handed out the altered disk")
+			}
+			if mirror.Count(".qcow2") == before {
+				t.Error("the pull did not fetch the disk again")
+			}
+			if images := listJSON(t, env, cacheDir); len(images) != 1 || images[0]["state"] != "ready" {
+				t.Errorf("after the repair, list = %v; want ready", images)
+			}
+		})
+	}
+}
