@@ -9,12 +9,12 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 # System packages: cgo + GL headers for Fyne, qemu-img for conversion, Xvfb,
-# D-Bus and X tools for the window smoke test and screenshots, zsh and fish
-# to check the completion scripts; for the direct-boot tests: QEMU system
-# emulators, busybox, sfdisk and the mkfs and copy tools that build real
-# disks (ext4, XFS, FAT, btrfs).
+# D-Bus, X tools and a window manager (openbox) for the window smoke and
+# tray tests and the screenshots, zsh and fish to check the completion
+# scripts; for the direct-boot tests: QEMU system emulators, busybox, sfdisk
+# and the mkfs and copy tools that build real disks (ext4, XFS, FAT, btrfs).
 APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev qemu-utils xvfb xauth \
-            dbus dbus-x11 x11-utils xdotool imagemagick curl zsh fish \
+            dbus dbus-x11 x11-utils xdotool imagemagick openbox curl zsh fish \
             qemu-system-x86 qemu-system-arm busybox-static fdisk e2fsprogs \
             xfsprogs dosfstools mtools btrfs-progs zstd \
             docker-registry
@@ -100,9 +100,12 @@ install: build
 	$(abspath $(BIN)) completion zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_vmimages
 	$(abspath $(BIN)) completion fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vmimages.fish
 
-screenshots: build
-	./scripts/screenshots.sh ./$(BIN)
+# The screenshots need the window's start-up hooks (VMIMAGES_GUI_*), which
+# only a build with the tag guihooks has; the shipped binary has none.
+screenshots: deps
+	$(GO) build -tags "$(TAGS) guihooks" -ldflags "$(LDFLAGS)" -o $(BIN)-shots .
+	./scripts/screenshots.sh ./$(BIN)-shots
 
 clean:
-	rm -f $(BIN) *.tar.xz
+	rm -f $(BIN) $(BIN)-shots *.tar.xz
 	rm -rf dist

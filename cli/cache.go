@@ -20,7 +20,11 @@ type listDoc struct {
 	// that could not be checked.
 	Checked  bool     `json:"checked,omitempty"`
 	Problems []string `json:"check_problems,omitempty"`
+	// Error says why list failed.
+	Error string `json:"error,omitempty"`
 }
+
+func (d *listDoc) setError(msg string) { d.Error = msg }
 
 type listImage struct {
 	Distro    string     `json:"distro"`
@@ -38,6 +42,8 @@ type listImage struct {
 }
 
 func runList(ctx context.Context, r *runner, pos []string) error {
+	doc := &listDoc{Images: []listImage{}}
+	r.doc = doc
 	if len(pos) != 0 {
 		return usagef("list takes no arguments")
 	}
@@ -49,7 +55,7 @@ func runList(ctx context.Context, r *runner, pos []string) error {
 	if err != nil {
 		return err
 	}
-	doc := listDoc{Images: []listImage{}, TotalBytes: cache.TotalBytes(images)}
+	doc.TotalBytes = cache.TotalBytes(images)
 	newer := map[cache.Key]string{}
 	if r.o.check {
 		doc.Checked = true
@@ -114,6 +120,18 @@ func runList(ctx context.Context, r *runner, pos []string) error {
 
 type verifyDoc struct {
 	Images []verifyImage `json:"images"`
+	// Verdict is the worst image's verdict ("ok" when none is cached),
+	// "unreadable" when verify could not look.
+	Verdict string `json:"verdict"`
+	// Error says why verify could not give every image its verdict.
+	Error string `json:"error,omitempty"`
+}
+
+func (d *verifyDoc) setError(msg string) {
+	d.Error = msg
+	if core.VerdictUnreadable.Worse(core.VerdictStatus(d.Verdict)) {
+		d.Verdict = string(core.VerdictUnreadable)
+	}
 }
 
 type verifyImage struct {
@@ -141,6 +159,8 @@ func verdictExit(v core.VerdictStatus) int {
 }
 
 func runVerify(ctx context.Context, r *runner, pos []string) error {
+	doc := &verifyDoc{Images: []verifyImage{}, Verdict: string(core.VerdictOK)}
+	r.doc = doc
 	if len(pos) != 0 && len(pos) != 2 {
 		return usagef("verify takes nothing (all images) or DISTRO VERSION; see 'vmimages help verify'")
 	}
@@ -167,7 +187,6 @@ func runVerify(ctx context.Context, r *runner, pos []string) error {
 			keys = append(keys, im.Key)
 		}
 	}
-	doc := verifyDoc{Images: []verifyImage{}}
 	worst := core.VerdictOK
 	for _, k := range keys {
 		job := m.VerifyJob(ctx, k)
@@ -180,6 +199,7 @@ func runVerify(ctx context.Context, r *runner, pos []string) error {
 		}
 		if v.Status.Worse(worst) {
 			worst = v.Status
+			doc.Verdict = string(worst)
 		}
 		vi := verifyImage{Distro: k.Distro, Version: k.Version, Arch: k.Arch, OK: v.Status == core.VerdictOK,
 			Verdict: string(v.Status), Problems: v.Problems}
@@ -243,7 +263,11 @@ type pruneDoc struct {
 	Kept []pruneImage `json:"kept"`
 	// Problems lists removals that failed.
 	Problems []string `json:"problems,omitempty"`
+	// Error says why prune failed before it could look at the cache.
+	Error string `json:"error,omitempty"`
 }
+
+func (d *pruneDoc) setError(msg string) { d.Error = msg }
 
 type pruneImage struct {
 	Distro    string `json:"distro"`
@@ -254,12 +278,14 @@ type pruneImage struct {
 }
 
 func runPrune(ctx context.Context, r *runner, pos []string) error {
+	doc := &pruneDoc{Removed: []pruneImage{}, Kept: []pruneImage{}, DryRun: r.o.dryRun}
+	r.doc = doc
 	if len(pos) != 0 {
 		return usagef("prune takes no arguments, only flags; see 'vmimages help prune'")
 	}
 	p := cache.PrunePolicy{KeepNewest: r.o.keep}
-	if r.o.keep < 0 {
-		return usagef("--keep must be 0 or more")
+	if r.set["keep"] && r.o.keep < 1 {
+		return usagef("--keep must be at least 1: it keeps the N most recently pulled images of each distro (to remove images, use --older-than, --max-size or rm)")
 	}
 	if r.o.olderThan != "" {
 		d, err := units.ParseAge(r.o.olderThan)
@@ -282,8 +308,16 @@ func runPrune(ctx context.Context, r *runner, pos []string) error {
 	if err != nil {
 		return err
 	}
+	// A cache that cannot be looked at is an error, not a report of
+	// nothing removed.
+	if err := m.Cache().Err(); err != nil {
+		return err
+	}
+	if _, err := m.List(ctx); err != nil {
+		return err
+	}
 	res, perr := m.PruneImages(ctx, p, r.o.dryRun)
-	doc := pruneDoc{Removed: []pruneImage{}, Kept: []pruneImage{}, FreedBytes: res.Freed, DryRun: r.o.dryRun}
+	doc.FreedBytes = res.Freed
 	for _, im := range res.Removed {
 		doc.Removed = append(doc.Removed, pruneImage{Distro: im.Distro, Version: im.Version, Arch: im.Arch, SizeBytes: im.SizeBytes})
 	}

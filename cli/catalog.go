@@ -19,7 +19,11 @@ type catalogJSON struct {
 	RefreshedAt *time.Time `json:"refreshed_at"`
 	// Refresh says, after --refresh, what each distribution answered.
 	Refresh []refreshJSON `json:"refresh,omitempty"`
+	// Error says why catalog failed.
+	Error string `json:"error,omitempty"`
 }
+
+func (d *catalogJSON) setError(msg string) { d.Error = msg }
 
 // refreshJSON is one distribution's answer to --refresh.
 type refreshJSON struct {
@@ -56,6 +60,7 @@ type versionJSON struct {
 }
 
 func runCatalog(ctx context.Context, r *runner, pos []string) error {
+	r.doc = &catalogJSON{Distros: []distroJSON{}}
 	if len(pos) > 1 {
 		return usagef("catalog takes at most one DISTRO; see 'vmimages help catalog'")
 	}
@@ -64,11 +69,13 @@ func runCatalog(ctx context.Context, r *runner, pos []string) error {
 		return err
 	}
 	var refreshed []refreshJSON
+	offline := false
 	if r.o.refresh {
 		res, err := r.refresh(ctx, m)
 		if err != nil {
 			return err
 		}
+		offline = res.Offline
 		for _, d := range res.Distros {
 			rj := refreshJSON{ID: d.Distro, Found: d.Found}
 			if rj.Found == nil {
@@ -106,8 +113,17 @@ func runCatalog(ctx context.Context, r *runner, pos []string) error {
 		}
 		doc.Distros = append(doc.Distros, dj)
 	}
+	// Every distribution failing is a failed refresh: the catalog is still
+	// shown, and the exit code says it is not fresh.
+	var failed error
+	if offline {
+		failed = fmt.Errorf("catalog --refresh: no distribution answered; showing %s", m.CatalogSource())
+	}
 	if r.o.json {
-		return r.printJSON(doc)
+		if err := r.printJSON(doc); err != nil {
+			return err
+		}
+		return failed
 	}
 	tw := tabwriter.NewWriter(r.env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "DISTRO\tVERSION\tCODENAME\tARCHES\tCONTENTS\tBOOT\tSIGNED")
@@ -133,12 +149,14 @@ func runCatalog(ctx context.Context, r *runner, pos []string) error {
 		d := doc.Distros[0]
 		fmt.Fprintf(r.env.Stdout, "\n%s: %s\nbase: %s\n", d.Name, d.Note, d.Base)
 	}
-	if src := m.CatalogSource(); src.Refreshed.IsZero() {
+	switch src := m.CatalogSource(); {
+	case failed != nil:
+	case src.Refreshed.IsZero() && !r.o.refresh:
 		r.infof("catalog: %s (run 'vmimages catalog --refresh' to look upstream)", src)
-	} else {
+	default:
 		r.infof("catalog: %s", src)
 	}
-	return nil
+	return failed
 }
 
 // refresh asks upstream for releases and says what it found.
@@ -156,8 +174,7 @@ func (r *runner) refresh(ctx context.Context, m *core.Manager) (core.RefreshResu
 		r.infof("%s: upstream has %s", d.Distro, strings.Join(d.Found, ", "))
 	}
 	if res.Offline {
-		r.warnf("no distribution answered; using %s", res.Source)
-		return res, nil
+		return res, nil // runCatalog says so, and fails
 	}
 	for _, a := range res.Changes.Added {
 		r.infof("new: %s", a)
@@ -194,18 +211,22 @@ func dash(s string) string {
 }
 
 type resolveJSON struct {
-	Distro    string        `json:"distro"`
-	Version   string        `json:"version"`
-	Codename  string        `json:"codename,omitempty"`
-	Arch      string        `json:"arch"`
-	Build     string        `json:"build"`
-	Boot      string        `json:"boot"`
-	Assets    []assetJSON   `json:"assets"`
-	Signature signatureJSON `json:"signature"`
+	Distro    string         `json:"distro"`
+	Version   string         `json:"version"`
+	Codename  string         `json:"codename,omitempty"`
+	Arch      string         `json:"arch"`
+	Build     string         `json:"build"`
+	Boot      string         `json:"boot"`
+	Assets    []assetJSON    `json:"assets"`
+	Signature *signatureJSON `json:"signature"`
 	// Archived: the release was found only in the distribution's archive.
 	Archived bool   `json:"archived,omitempty"`
 	Note     string `json:"note,omitempty"`
+	// Error says why resolve failed; then assets is empty.
+	Error string `json:"error,omitempty"`
 }
+
+func (d *resolveJSON) setError(msg string) { d.Error = msg }
 
 // assetJSON is a resolved asset with every key of the contract present,
 // "format" included when the catalog names none (kernels, initramfs).
@@ -226,6 +247,11 @@ func toSignatureJSON(s core.SignatureInfo) signatureJSON {
 }
 
 func runResolve(ctx context.Context, r *runner, pos []string) error {
+	failed := &resolveJSON{Arch: r.o.arch, Assets: []assetJSON{}}
+	if len(pos) == 2 {
+		failed.Distro, failed.Version = pos[0], pos[1]
+	}
+	r.doc = failed
 	if err := needArgs("resolve", pos, 2, "DISTRO VERSION"); err != nil {
 		return err
 	}
@@ -243,7 +269,7 @@ func runResolve(ctx context.Context, r *runner, pos []string) error {
 			assets[i] = assetJSON{Asset: a, Format: a.Format}
 		}
 		return r.printJSON(resolveJSON{Distro: res.Distro, Version: res.Version, Codename: res.Codename,
-			Arch: res.Arch, Build: res.Build, Boot: res.Boot, Assets: assets, Signature: toSignatureJSON(res.SignatureInfo),
+			Arch: res.Arch, Build: res.Build, Boot: res.Boot, Assets: assets, Signature: ptrTo(toSignatureJSON(res.SignatureInfo)),
 			Archived: res.Archived, Note: res.Note})
 	}
 	w := r.env.Stdout
@@ -285,6 +311,9 @@ func describeSignature(s core.SignatureInfo) string {
 		}
 		return out
 	case core.SigUnsigned:
+		if s.Note != "" {
+			return s.Note
+		}
 		return "checksum over HTTPS; not signed upstream"
 	}
 	if s.Note != "" {

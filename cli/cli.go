@@ -71,7 +71,27 @@ type runner struct {
 	o    cmdOpts
 	mgr  *core.Manager
 	open func(ctx context.Context) (*core.Manager, error)
+	// doc is the --json document the command fills as it goes; when the
+	// command fails before printing it, Run prints it with its error.
+	doc errorDoc
+	// printed says a --json document went to stdout.
+	printed bool
+	// set holds the names of the flags given on the command line.
+	set map[string]bool
 }
+
+// errorDoc is a --json document that can carry the error that ended its
+// command, so that --json always prints its document.
+type errorDoc interface {
+	setError(msg string)
+}
+
+// failedDoc is the document of a command that failed before it had one.
+type failedDoc struct {
+	Error string `json:"error"`
+}
+
+func (d *failedDoc) setError(msg string) { d.Error = msg }
 
 func commands() []*command {
 	return append([]*command{
@@ -164,7 +184,25 @@ func Run(ctx context.Context, args []string, env Env) int {
 			r.mgr.Close()
 		}
 	}()
-	return r.exitCode(r.dispatch(ctx, args))
+	err := r.dispatch(ctx, args)
+	code, msg := r.classify(err)
+	if msg != "" {
+		fmt.Fprintf(r.env.Stderr, "vmimages: %s\n", msg)
+	}
+	if err != nil && r.o.json && !r.printed {
+		doc := r.doc
+		if doc == nil {
+			doc = &failedDoc{}
+		}
+		if msg == "" {
+			msg = err.Error()
+		}
+		doc.setError(msg)
+		if perr := r.printJSON(doc); perr != nil {
+			fmt.Fprintf(r.env.Stderr, "vmimages: %v\n", perr)
+		}
+	}
+	return code
 }
 
 func (r *runner) dispatch(ctx context.Context, args []string) error {
@@ -227,6 +265,8 @@ func (r *runner) dispatch(ctx context.Context, args []string) error {
 	if err != nil {
 		return usagef("%s: %v (see 'vmimages help %s')", c.name, err, c.name)
 	}
+	r.set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { r.set[f.Name] = true })
 	return c.run(ctx, r, pos)
 }
 
@@ -338,10 +378,11 @@ func (r *runner) manager(ctx context.Context) (*core.Manager, error) {
 	return m, nil
 }
 
-// exitCode prints err as a sentence and maps it to the contract's codes.
-func (r *runner) exitCode(err error) int {
+// classify maps err to the contract's exit codes and words it as the
+// sentence to print after "vmimages: " ("" when it was already said).
+func (r *runner) classify(err error) (int, string) {
 	if err == nil {
-		return ExitOK
+		return ExitOK, ""
 	}
 	var ue *usageError
 	var nf *catalog.NotFoundError
@@ -349,19 +390,15 @@ func (r *runner) exitCode(err error) int {
 	var unsupported *boot.UnsupportedError
 	switch {
 	case errors.As(err, &unsupported):
-		fmt.Fprintf(r.env.Stderr, "vmimages: %v; boot this disk with firmware\n", unsupported)
-		return ExitFailure
+		return ExitFailure, fmt.Sprintf("%v; boot this disk with firmware", unsupported)
 	case errors.As(err, &se):
-		return se.code
+		return se.code, ""
 	case errors.As(err, &ue):
-		fmt.Fprintf(r.env.Stderr, "vmimages: %v\n", err)
-		return ExitUsage
+		return ExitUsage, err.Error()
 	case errors.As(err, &nf), errors.Is(err, registry.ErrBadTarget):
-		fmt.Fprintf(r.env.Stderr, "vmimages: %v\n", err)
-		return ExitUsage
+		return ExitUsage, err.Error()
 	case errors.Is(err, context.Canceled):
-		fmt.Fprintf(r.env.Stderr, "vmimages: interrupted\n")
-		return ExitFailure
+		return ExitFailure, "interrupted"
 	}
 	msg := explain(err)
 	if hint := tlsHint(err); hint != "" {
@@ -369,11 +406,10 @@ func (r *runner) exitCode(err error) int {
 	} else if h := registryHint(err); h != "" {
 		msg = err.Error() + "\n  → " + h
 	}
-	fmt.Fprintf(r.env.Stderr, "vmimages: %s\n", msg)
 	if core.IsIntegrity(err) {
-		return ExitIntegrity
+		return ExitIntegrity, msg
 	}
-	return ExitFailure
+	return ExitFailure, msg
 }
 
 func (r *runner) warnf(format string, a ...any) {
@@ -387,6 +423,7 @@ func (r *runner) infof(format string, a ...any) {
 }
 
 func (r *runner) printJSON(v any) error {
+	r.printed = true
 	enc := json.NewEncoder(r.env.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)

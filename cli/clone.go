@@ -20,9 +20,18 @@ type cloneDoc struct {
 	Method  string  `json:"method"`
 	Size    int64   `json:"size_bytes"`
 	Backing *string `json:"backing"`
+	// Error says why clone failed.
+	Error string `json:"error,omitempty"`
 }
 
+func (d *cloneDoc) setError(msg string) { d.Error = msg }
+
 func runClone(ctx context.Context, r *runner, pos []string) error {
+	failed := &cloneDoc{Arch: r.o.arch}
+	if len(pos) == 3 {
+		failed.Distro, failed.Version, failed.Path = pos[0], pos[1], pos[2]
+	}
+	r.doc = failed
 	if err := needArgs("clone", pos, 3, "DISTRO VERSION DEST"); err != nil {
 		return err
 	}

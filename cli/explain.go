@@ -41,6 +41,8 @@ func explain(err error) string {
 		hint = "use an https:// mirror, or mark this mirror allow_insecure in the settings file if you trust the network"
 	case errors.Is(err, core.ErrInUse):
 		hint = "another vmimages process is using this image; wait for it to finish"
+	case errors.Is(err, core.ErrPinnedBuildGone):
+		hint = "a plain pull only repairs the build it pinned; the cached files stay as they are. Add --update to switch to upstream's newest build"
 	case errors.Is(err, core.ErrNotCached):
 		hint = "see 'vmimages list' for what is cached"
 	case errors.Is(err, config.ErrInvalid):

@@ -22,6 +22,7 @@ import (
 const progressEvery = 5 * time.Second
 
 func runPull(ctx context.Context, r *runner, pos []string) error {
+	r.doc = failedPullDoc(pos, r.o.arch)
 	if err := needArgs("pull", pos, 2, "DISTRO VERSION"); err != nil {
 		return err
 	}
@@ -69,17 +70,31 @@ type silentError struct{ code int }
 func (e *silentError) Error() string { return "interrupted" }
 
 type pullDoc struct {
-	Distro    string        `json:"distro"`
-	Version   string        `json:"version"`
-	Arch      string        `json:"arch"`
-	Build     string        `json:"build"`
-	Kernel    *string       `json:"kernel"`
-	Initramfs *string       `json:"initramfs"`
-	Disk      *string       `json:"disk"`
-	DiskRaw   *string       `json:"disk_raw"`
-	Signature signatureJSON `json:"signature"`
+	Distro    string         `json:"distro"`
+	Version   string         `json:"version"`
+	Arch      string         `json:"arch"`
+	Build     string         `json:"build"`
+	Kernel    *string        `json:"kernel"`
+	Initramfs *string        `json:"initramfs"`
+	Disk      *string        `json:"disk"`
+	DiskRaw   *string        `json:"disk_raw"`
+	Signature *signatureJSON `json:"signature"`
 	// KernelSource is "upstream" or "extracted"; null without a kernel.
 	KernelSource *string `json:"kernel_source"`
+	// Error says why the pull failed; then every path is null.
+	Error string `json:"error,omitempty"`
+}
+
+func (d *pullDoc) setError(msg string) { d.Error = msg }
+
+// failedPullDoc is pull's document before anything is known: the image as
+// the command line names it.
+func failedPullDoc(pos []string, arch string) *pullDoc {
+	d := &pullDoc{Arch: arch}
+	if len(pos) >= 2 {
+		d.Distro, d.Version = pos[0], pos[1]
+	}
+	return d
 }
 
 func pullJSON(img *core.PreparedImage) pullDoc {
@@ -91,8 +106,10 @@ func pullJSON(img *core.PreparedImage) pullDoc {
 	}
 	return pullDoc{Distro: img.Distro, Version: img.Version, Arch: img.Arch, Build: img.Build,
 		Kernel: ptr(img.Kernel), Initramfs: ptr(img.Initramfs), Disk: ptr(img.Disk), DiskRaw: ptr(img.DiskRaw),
-		Signature: toSignatureJSON(img.Signature), KernelSource: ptr(img.KernelSource)}
+		Signature: ptrTo(toSignatureJSON(img.Signature)), KernelSource: ptr(img.KernelSource)}
 }
+
+func ptrTo[T any](v T) *T { return &v }
 
 // follow shows a job's progress on stderr until it ends.
 func (r *runner) follow(ctx context.Context, job *core.Job) (*core.PreparedImage, error) {

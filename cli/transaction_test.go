@@ -237,6 +237,11 @@ func TestNoHome(t *testing.T) {
 	if code := p.wait(t, 30*time.Second); code != 0 {
 		t.Errorf("catalog without HOME: exit %d\n%s", code, p.stderr)
 	}
+	srv, _ := debianMirror(t)
+	p = startProc(t, env, "resolve", "debian", "12", "--arch", "amd64", "--mirror", "debian="+srv.URL+"/debian/")
+	if code := p.wait(t, 30*time.Second); code != 0 {
+		t.Errorf("resolve without HOME: exit %d\n%s", code, p.stderr)
+	}
 }
 
 // qcow2Disk makes a real qcow2 with qemu-img: 8 MiB virtual, the first MiB
@@ -434,4 +439,49 @@ func processAlive(pid int) bool {
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
+
+// TestConvertSourceChangedWhileRead: a disk that changes while qemu-img
+// reads it (here a qemu-img in front of the real one touches it first) is
+// refused, and its conversion never gets the name disk.raw.
+func TestConvertSourceChangedWhileRead(t *testing.T) {
+	t.Parallel()
+	qcow := qcow2Disk(t)
+	realQemu, _ := exec.LookPath("qemu-img")
+	srv := mirrortest.New(t)
+	srv.AddDebian("/debian", "12", "bookworm", debianBuild, "amd64", qcow)
+	bin := t.TempDir()
+	writeFile(t, filepath.Join(bin, "qemu-img"), `#!/bin/sh
+if [ "$1" = convert ]; then
+	n=$#
+	i=0
+	for a; do
+		i=$((i+1))
+		[ $i -eq $((n-1)) ] && touch -d "2001-01-01" "$a"
+	done
+fi
+exec `+realQemu+` "$@"
+`)
+	if err := os.Chmod(filepath.Join(bin, "qemu-img"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var env []string
+	for _, kv := range procEnv(t) {
+		if k, v, _ := strings.Cut(kv, "="); k == "PATH" {
+			kv = "PATH=" + bin + string(os.PathListSeparator) + v
+		}
+		env = append(env, kv)
+	}
+	cacheDir := t.TempDir()
+	args := []string{"debian", "12", "--arch", "amd64", "--cache-dir", cacheDir}
+	if p := startProc(t, env, append([]string{"pull", "--mirror", "debian=" + srv.URL + "/debian/"}, args...)...); p.wait(t, 60*time.Second) != 0 {
+		t.Fatalf("pull failed\nstderr:\n%s", p.stderr)
+	}
+	p := startProc(t, env, append([]string{"convert"}, args...)...)
+	if code := p.wait(t, 60*time.Second); code != cli.ExitIntegrity || !strings.Contains(p.stderr.String(), "changed while it was converted") {
+		t.Errorf("convert of a disk changed while read: exit %d, want 3 saying so\nstderr:\n%s", code, p.stderr)
+	}
+	if _, err := os.Lstat(filepath.Join(cacheDir, "images", "debian", "12", "x86_64", "disk.raw")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the conversion of a changing disk got the name disk.raw: %v", err)
+	}
 }

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"vmimages/core/cache"
@@ -107,7 +108,7 @@ func (j *Job) converted(f float64) {
 // Nothing gets a name until the caller commits.
 func (m *Manager) convertTx(ctx context.Context, tx *cache.Tx, c converter) error {
 	k := tx.Key()
-	disk, _, ok := tx.Asset(cache.RoleDisk)
+	disk, kept, ok := tx.Asset(cache.RoleDisk)
 	if !ok {
 		return fmt.Errorf("%s has no disk to convert", k)
 	}
@@ -117,6 +118,9 @@ func (m *Manager) convertTx(ctx context.Context, tx *cache.Tx, c converter) erro
 	c.converted(0)
 	src, check, err := tx.Source(ctx, cache.RoleDisk, nil)
 	if err != nil {
+		if kept {
+			m.distrust(tx, disk, err)
+		}
 		return fmt.Errorf("converting %s to raw: %w", k, err)
 	}
 	tmp, err := tx.RawTemp()
@@ -127,10 +131,28 @@ func (m *Manager) convertTx(ctx context.Context, tx *cache.Tx, c converter) erro
 		return fmt.Errorf("converting %s to raw: %w", k, err)
 	}
 	if err := check(); err != nil {
+		if kept {
+			m.distrust(tx, disk, err)
+		}
 		return fmt.Errorf("converting %s to raw: %w", k, err)
 	}
 	if _, err := tx.StageRaw(ctx, tmp, disk.Digest, nil); err != nil {
 		return err
 	}
 	return nil
+}
+
+// distrust records, as a failed verify would, that the committed file of
+// asset a is not the verified one (err wraps cache.ErrNotVerified): the
+// image then lists as corrupt, naming the file, and a pull fetches it
+// again instead of handing it out. Other errors record nothing.
+func (m *Manager) distrust(tx *cache.Tx, a cache.AssetMeta, err error) {
+	old := tx.Committed()
+	if old == nil || !errors.Is(err, cache.ErrNotVerified) {
+		return
+	}
+	rec := cache.VerifyMeta{At: m.now(), Problems: []string{a.File + ": " + err.Error()}, Files: []string{a.File}}
+	if _, rerr := m.cache.RecordVerify(tx.Key(), old.PulledAt, old.Build, rec); rerr != nil {
+		m.opts.Logger.Warn("could not record that a file is not the verified one", "image", tx.Key().String(), "file", a.File, "err", rerr)
+	}
 }

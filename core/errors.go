@@ -33,6 +33,7 @@ func IsIntegrity(err error) bool {
 		errors.Is(err, trust.ErrWeakHash) ||
 		errors.Is(err, trust.ErrNoSignature) ||
 		errors.Is(err, manifest.ErrWeakDigest) ||
+		errors.Is(err, manifest.ErrOutsideSignature) ||
 		errors.Is(err, cache.ErrNotVerified)
 }
 

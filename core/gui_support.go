@@ -49,7 +49,7 @@ func (m *Manager) Describe(d *catalog.Distro, v *catalog.Version) EntryInfo {
 	switch {
 	case sig.Kind == catalog.SigNone:
 		info.Signature = SigUnsigned
-		info.SignatureNote = "checksum over HTTPS; not signed upstream"
+		info.SignatureNote = unsignedNote(SigUnsigned, "", "", []string{d.Base})
 	case len(m.keys.AllowedFor(d.ID, sig.Keys)) > 0:
 		info.Signature = SigVerified
 		how := "signature file"
@@ -63,7 +63,7 @@ func (m *Manager) Describe(d *catalog.Distro, v *catalog.Version) EntryInfo {
 		if len(sig.Keys) > 0 {
 			keys = strings.Join(sig.Keys, ", ")
 		}
-		info.SignatureNote = fmt.Sprintf("signed upstream, but no key for it is pinned (expected %s); checksum over HTTPS", keys)
+		info.SignatureNote = fmt.Sprintf("signed upstream, but no key for it is pinned (expected %s); %s", keys, checksumTransport([]string{d.Base}))
 	}
 	return info
 }
@@ -71,3 +71,7 @@ func (m *Manager) Describe(d *catalog.Distro, v *catalog.Version) EntryInfo {
 // ConfigPath is the settings file SetConfig writes, "" when the Manager
 // was opened without one (then SetConfig applies settings without saving).
 func (m *Manager) ConfigPath() string { return m.opts.ConfigPath }
+
+// CanConvert reports whether qemu-img, which raw conversion needs, is
+// installed (or where Options.QemuImg says).
+func (m *Manager) CanConvert() bool { return m.qemu.Available() }

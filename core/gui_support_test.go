@@ -47,6 +47,13 @@ func TestDescribe(t *testing.T) {
 	if got := m.Describe(d, nil); got.SignatureNote != "checksum over HTTPS; not signed upstream" {
 		t.Errorf("debian note %q", got.SignatureNote)
 	}
+	// A plain-http mirror (allowed for loopback) carries the checksums:
+	// the note says so instead of claiming HTTPS.
+	m = newManager(t, map[string]string{"debian": "http://127.0.0.1:9/debian/"}, nil)
+	d, _ = m.Catalog().Distro("debian")
+	if got := m.Describe(d, nil); got.SignatureNote != "checksum over plain HTTP (allowed for this mirror); not signed upstream" {
+		t.Errorf("debian over http: note %q", got.SignatureNote)
+	}
 }
 
 func TestConfigPath(t *testing.T) {

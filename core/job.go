@@ -155,6 +155,15 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 		return nil, err
 	}
 	key := cache.Key{Distro: res.Distro, Version: res.Version, Arch: res.Arch}
+	// Without Update a pull pins the committed build: files of it found
+	// wrong or missing come again from where they came, never from a
+	// newer build.
+	latest, pinned := res.Build, (*cache.Meta)(nil)
+	if !j.opts.Update {
+		if res, pinned, err = m.pinnedResolution(key, res); err != nil {
+			return nil, err
+		}
+	}
 	j.update(func(s *Snapshot) {
 		s.Retrying = ""
 		s.Key, s.Build = key, res.Build
@@ -199,6 +208,9 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 				continue
 			}
 		}
+		if pinned != nil {
+			j.notice(fmt.Sprintf("%s: fetching it again for the pinned build %s (upstream's newest is %s)", a.Name, pinned.Build, latest))
+		}
 		pf, err := tx.PartFile(a.Role, a.Format)
 		if err != nil {
 			return nil, err
@@ -235,7 +247,7 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, err
+		return nil, pinnedGone(key, pinned, latest, err)
 	}
 
 	meta := &cache.Meta{Build: res.Build, PulledAt: m.now(), LastUsed: m.now()}

@@ -21,8 +21,9 @@ const (
 	// SigVerified: every manifest the image's digests came from carries a
 	// valid signature by a pinned key of the distribution.
 	SigVerified = cache.SignatureVerified
-	// SigUnsigned: the distribution signs nothing; the digests were read
-	// over HTTPS.
+	// SigUnsigned: the distribution signs nothing; the digests rest on the
+	// transport they were read over (HTTPS, or plain HTTP where a mirror
+	// was allowed it) — the Note says which.
 	SigUnsigned = cache.SignatureUnsigned
 	// SigUnchecked: the distribution signs, but no key for it is pinned,
 	// so the signature was not checked.
@@ -45,6 +46,9 @@ func SignatureFromMeta(sm *cache.SignatureMeta) SignatureInfo {
 		return SignatureInfo{}
 	}
 	info := SignatureInfo{Status: sm.Status, Signer: sm.Signer}
+	if sm.Status == SigUnsigned || sm.Status == SigUnchecked {
+		info.Note = unsignedNote(sm.Status, "", "", []string{sm.ManifestURL})
+	}
 	if !sm.SignedAt.IsZero() {
 		at := sm.SignedAt
 		info.SignedAt = &at
@@ -135,7 +139,7 @@ func (m *Manager) checkSignatures(ctx context.Context, res *catalog.Resolved, si
 		return per
 	}
 	if sig.Kind == catalog.SigNone {
-		return SignatureInfo{Status: SigUnsigned, Note: "checksum over HTTPS; not signed upstream"}, all(SigUnsigned), nil
+		return SignatureInfo{Status: SigUnsigned, Note: unsignedNote(SigUnsigned, "", "", manifestURLs(res))}, all(SigUnsigned), nil
 	}
 	// Only keys pinned for a distribution, or a user's key added for this
 	// very distro, may sign; an entry that names none is never verified.
@@ -148,8 +152,7 @@ func (m *Manager) checkSignatures(ctx context.Context, res *catalog.Resolved, si
 			expected = strings.Join(named, ", ")
 		}
 		return SignatureInfo{Status: SigUnchecked,
-			Note: fmt.Sprintf("%s signs its checksums, but no key for it is pinned (expected %s); checksum over HTTPS",
-				res.DistroName, expected)}, all(SigUnchecked), nil
+			Note: unsignedNote(SigUnchecked, res.DistroName, expected, manifestURLs(res))}, all(SigUnchecked), nil
 	}
 	var info SignatureInfo
 	type checked struct {
@@ -185,6 +188,42 @@ func (m *Manager) checkSignatures(ctx context.Context, res *catalog.Resolved, si
 	}
 	info.Status = weakestStatus(per)
 	return info, per, nil
+}
+
+// manifestURLs are the URLs of every manifest res's digests came from.
+func manifestURLs(res *catalog.Resolved) []string {
+	urls := make([]string, 0, len(res.Assets))
+	for _, a := range res.Assets {
+		urls = append(urls, a.ChecksumsURL)
+	}
+	return urls
+}
+
+// checksumTransport says what carried digests read from urls: HTTPS, or
+// plain HTTP when any of them came over it (a mirror allowed plain http).
+// Redirects from https to http are refused for manifests, so a manifest
+// that was asked for over HTTPS arrived over HTTPS.
+func checksumTransport(urls []string) string {
+	for _, raw := range urls {
+		if u, err := url.Parse(raw); err == nil && u.Scheme == "http" {
+			return "checksum over plain HTTP (allowed for this mirror)"
+		}
+	}
+	return "checksum over HTTPS"
+}
+
+// unsignedNote says how the digests of an image whose signature was not
+// verified are backed: status is SigUnsigned or SigUnchecked; distro and
+// expected (the keys the catalog names) matter for SigUnchecked.
+func unsignedNote(status, distro, expected string, urls []string) string {
+	transport := checksumTransport(urls)
+	if status == SigUnchecked {
+		if distro == "" {
+			return "signed upstream, but not checked (no key pinned); " + transport
+		}
+		return fmt.Sprintf("%s signs its checksums, but no key for it is pinned (expected %s); %s", distro, expected, transport)
+	}
+	return transport + "; not signed upstream"
 }
 
 // statusRank orders signature statuses from weakest to strongest: an

@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"context"
+	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -16,6 +17,7 @@ import (
 
 	"vmimages/core/cache"
 	"vmimages/core/catalog"
+	"vmimages/core/qemuimg"
 	"vmimages/internal/mirrortest"
 )
 
@@ -155,5 +157,29 @@ func TestOneOfEach(t *testing.T) {
 	}
 	if checked < 40 {
 		t.Fatalf("only %d files checked; the walk is broken", checked)
+	}
+}
+
+// TestRawWithoutQemuImgKeepsDownload: when the conversion cannot run, the
+// verified download is still committed: the image is ready without a raw
+// disk, and the error says why.
+func TestRawWithoutQemuImgKeepsDownload(t *testing.T) {
+	srv, disk := debianMirror(t)
+	m := newManager(t, map[string]string{"debian": srv.URL + "/debian/"}, func(o *Options) {
+		o.QemuImg = filepath.Join(t.TempDir(), "no-qemu-img")
+	})
+	ref := catalog.Ref{Distro: "debian", Version: "12", Arch: "x86_64"}
+	if _, err := wait(t, m.Pull(context.Background(), ref, PullOptions{Raw: true})); !errors.Is(err, qemuimg.ErrMissing) {
+		t.Fatalf("pull --raw without qemu-img: %v, want ErrMissing", err)
+	}
+	im, err := m.Cache().Image(cache.Key{Distro: "debian", Version: "12", Arch: "x86_64"})
+	if err != nil || im.State != cache.StateReady || im.Meta.DiskRaw != nil {
+		t.Fatalf("image after the failed conversion: %+v, %v; want ready without a raw disk", im, err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(im.Path, im.Meta.Asset(cache.RoleDisk).File)); !bytes.Equal(got, disk) {
+		t.Error("the verified download is not in place")
+	}
+	if _, err := os.Stat(filepath.Join(im.Path, ".partial")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf(".partial left after the commit: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"vmimages/core/catalog"
+	"vmimages/core/manifest"
 	"vmimages/internal/mirrortest"
 )
 
@@ -135,5 +137,21 @@ func TestResolveRealFedoraClearsigned(t *testing.T) {
 	srv.Put(dir+"Fedora-Cloud-44-1.7-aarch64-CHECKSUM", checksum[start:end])
 	if _, err := m.Resolve(context.Background(), catalog.Ref{Distro: "fedora", Version: "44", Arch: "aarch64"}); !IsIntegrity(err) {
 		t.Errorf("unsigned CHECKSUM: %v, want an integrity error", err)
+	}
+	// The signed text intact, but a mirror adds lines around it: the added
+	// lines are not covered, so the manifest is refused as tampered (an
+	// integrity failure, exit 3), before any image byte moves.
+	for name, text := range map[string][]byte{
+		"text before": append([]byte("SHA256 (evil.qcow2) = "+strings.Repeat("0", 64)+"\n"), checksum...),
+		"text after":  append(append([]byte{}, checksum...), "SHA256 (evil.qcow2) = 00\n"...),
+	} {
+		srv.Put(dir+"Fedora-Cloud-44-1.7-aarch64-CHECKSUM", text)
+		_, err := m.Resolve(context.Background(), catalog.Ref{Distro: "fedora", Version: "44", Arch: "aarch64"})
+		if !IsIntegrity(err) || !errors.Is(err, manifest.ErrOutsideSignature) {
+			t.Errorf("%s the clearsigned message: %v, want an integrity error", name, err)
+		}
+	}
+	if n := srv.Count(".qcow2"); n != 0 {
+		t.Errorf("the image was requested %d times", n)
 	}
 }

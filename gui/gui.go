@@ -4,12 +4,9 @@
 // whether a tray can exist, and quits cleanly on SIGTERM. The views read the
 // Manager's snapshots on a ticker and change widgets only on Fyne's thread.
 //
-// For scripts/screenshots.sh a few environment variables steer the window
-// at start: VMIMAGES_GUI_TAB (catalog, downloads, cache or settings),
-// VMIMAGES_GUI_SELECT ("DISTRO VERSION": the entry shown in the catalog and
-// selected in the cache), VMIMAGES_GUI_PULL ("DISTRO VERSION [ARCH]": a
-// pull started at once) and VMIMAGES_GUI_PRUNE ("keep=N,older=D,max=S":
-// the prune dialog, open with those fields).
+// Built with the tag guihooks (make screenshots does), a few environment
+// variables steer the window at start for scripts/screenshots.sh; see
+// hooks.go. The shipped binary has none of them.
 package gui
 
 import (
@@ -32,6 +29,10 @@ import (
 // notifications on it.
 const AppID = "io.github.vmimages.app"
 
+// AppName is the name people see: the window's title, the tray item's
+// title and the sender of notifications.
+const AppName = "VM Images"
+
 // Options configure the window.
 type Options struct {
 	// Version is the program's version, shown to mirrors in the User-Agent.
@@ -51,30 +52,32 @@ func Run(opts Options) int {
 		log.Print("vmimages: no session D-Bus, so no tray icon and no notifications; closing the window quits")
 	}
 
-	a := app.NewWithID(AppID)
-	a.SetIcon(fyne.NewStaticResource("icon.png", resources.IconPNG))
-	w := a.NewWindow("VM Images")
+	icon := fyne.NewStaticResource("icon.png", resources.IconPNG)
+	// The name titles the tray item; notifications carry it too.
+	app.SetMetadata(fyne.AppMetadata{ID: fyneID, Name: AppName, Version: opts.Version, Icon: icon})
+	a := app.NewWithID(fyneID)
+	a.SetIcon(icon)
+	w := a.NewWindow(AppName)
 
 	hooks := hooksFromEnv()
 	var u *ui.UI
 	u = ui.New(a, w, ui.Options{
 		TrayHost:        trayHost,
 		NoNotifications: !tray,
+		Notify:          notifier(),
 		OnAttach: func() {
 			hooks.apply(u)
 			u.StartAutoRefresh(core.DefaultRefreshSchedule, core.SystemClock)
 		},
 	})
 	w.SetContent(u.Content())
-	w.Resize(fyne.NewSize(1040, 700))
+	w.SetMainMenu(u.MainMenu())
+	w.Resize(fyne.NewSize(960, 620)) // 1440×930 pixels at 1.5× scale
 	w.SetCloseIntercept(u.CloseRequested)
 
+	stopTray := func() {}
 	if desk, ok := a.(desktop.App); ok && tray {
-		// Before ShowAndRun: Fyne starts the tray only if the menu is set
-		// by then.
-		desk.SetSystemTrayMenu(u.TrayMenu())
-		desk.SetSystemTrayIcon(fyne.NewStaticResource("tray.png", resources.TrayPNG))
-		u.EnableTray(u.TrayMenu().Refresh)
+		stopTray = installTray(desk, u) // before ShowAndRun
 	}
 
 	sigs := make(chan os.Signal, 1)
@@ -98,6 +101,7 @@ func Run(opts Options) int {
 	if m := u.Manager(); m != nil {
 		m.Close() // partial files stay; the next start offers to resume them
 	}
+	stopTray()
 	return 0
 }
 

@@ -8,12 +8,14 @@
 # every screen shows real, verified data. Nothing touches the user's cache
 # or settings, and nothing reaches the internet.
 #
+# BINARY must be built with the tag guihooks (make screenshots does): only
+# such a build reads the VMIMAGES_GUI_* variables that steer the window.
 # Needs xvfb-run, xdotool and import (imagemagick); `make deps` installs them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-bin=${1:-./vmimages}
-[ -x "$bin" ] || { echo "screenshots: $bin is not an executable; run make build first" >&2; exit 2; }
+bin=${1:-./vmimages-shots}
+[ -x "$bin" ] || { echo "screenshots: $bin is not an executable; run make screenshots (it builds one with the tag guihooks)" >&2; exit 2; }
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 for tool in xvfb-run xdotool import; do
 	command -v "$tool" >/dev/null || { echo "screenshots: $tool is missing (Debian: apt-get install xvfb xauth xdotool imagemagick)" >&2; exit 2; }
@@ -33,7 +35,7 @@ go build -o "$work/devmirror" ./gui/internal/devmirror
 "$work/devmirror" -dir "$work/mirror" -rate 3M \
 	-slow "debian-13-genericcloud-amd64,CentOS-Stream-GenericCloud-10" >"$work/mirror.url" 2>"$work/mirror.log" &
 mirror_pid=$!
-for _ in $(seq 1 100); do
+for _ in $(seq 1 1200); do # it writes its images first: up to two minutes on a busy machine
 	[ -s "$work/mirror.url" ] && break
 	sleep 0.1
 done
@@ -77,11 +79,15 @@ shoot() {
 		pid=$!
 		wid=
 		for _ in $(seq 1 150); do
-			wid=$(xdotool search --onlyvisible --name "^VM Images$" 2>/dev/null | head -n1 || true)
+			wid=$(xdotool search --onlyvisible --name "^VM Images" 2>/dev/null | head -n1 || true)
 			[ -n "$wid" ] && break
 			sleep 0.2
 		done
 		[ -n "$wid" ] || { echo "screenshots: no window for $3" >&2; cat "$1.log" >&2; kill $pid; exit 1; }
+		for _ in $(seq 1 600); do # the views exist once the hooks ran
+			grep -q "start-up hooks applied" "$1.log" && break
+			sleep 0.1
+		done
 		sleep "$2"
 		import -window "$wid" "$3"
 		kill -TERM $pid

@@ -282,11 +282,12 @@ func (c *Cache) RecordVerify(k Key, pulledAt time.Time, build string, v VerifyMe
 // Touch's read-modify-write cannot undo a concurrent WriteMeta. It is separate
 // from the image lock, which a pull holds for as long as it downloads.
 func (c *Cache) withMetaLock(k Key, fn func() error) error {
-	dir := c.Dir(k)
-	if fi, err := os.Lstat(dir); err != nil || !fi.IsDir() {
-		return fmt.Errorf("%w: %s", ErrNotCached, k)
+	// Not through a link planted above the image: nothing is written
+	// outside the cache.
+	if err := c.inCache(k); err != nil {
+		return err
 	}
-	path := filepath.Join(dir, metaLock)
+	path := filepath.Join(c.Dir(k), metaLock)
 	fl := newFlock(path)
 	if err := fl.Lock(); err != nil {
 		return fmt.Errorf("lock metadata of %s: %w", k, unsafeLink(path, err))

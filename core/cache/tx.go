@@ -548,7 +548,8 @@ func (tx *Tx) Source(ctx context.Context, role string, progress Progress) (path 
 // ones (under build-suffixed names where a stable name is still taken),
 // then meta.json naming them is written. After the switch, files get their
 // stable names back (through hard links, so meta.json never names a missing
-// file), the replaced build's files are removed and .partial is emptied.
+// file), the replaced build's files are removed, and .partial keeps only what
+// another change can resume.
 // Commit ends the transaction and returns the metadata written.
 func (tx *Tx) Commit(m *Meta) (*Meta, error) {
 	if tx.done {
@@ -679,7 +680,7 @@ func keptVerdict(v *VerifyMeta, nothingNew bool, kept func(file string) bool) *V
 }
 
 // settle gives build-suffixed files their stable names once nothing else
-// uses them, then removes files no build names and empties .partial. Each
+// uses them, then removes files no build names and tidies .partial. Each
 // step leaves meta.json naming files that exist; a failure stops it early
 // with the image intact, and the next Begin sweeps what is left.
 func (tx *Tx) settle() {
@@ -720,8 +721,9 @@ func (tx *Tx) settle() {
 	}
 	// Whatever this package made that the build does not name goes: the
 	// suffixed names just replaced, the replaced build's files.
+	// sweep tidies .partial too: what this change used has moved out, and
+	// an interrupted transfer of another change stays for its resume.
 	_ = tx.sweep()
-	_ = os.RemoveAll(filepath.Join(tx.dir, partialDir))
 	_ = localfs.SyncDir(tx.dir)
 }
 

@@ -98,6 +98,12 @@ func TestCommitKeepsVerdictOfKeptFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An update interrupted earlier left a part for its resume.
+	part := filepath.Join(dir, ".partial", "disk.qcow2.part")
+	if err := os.WriteFile(part, []byte("half of the next build"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(part+".json", []byte("{}"), 0o644)
 	os.WriteFile(tmp, []byte("new raw"), 0o644)
 	if _, err := tx.StageRaw(t.Context(), tmp, m.Asset(RoleDisk).Digest, nil); err != nil {
 		t.Fatal(err)
@@ -114,5 +120,8 @@ func TestCommitKeepsVerdictOfKeptFiles(t *testing.T) {
 	}
 	if im, _ := c.Image(k); im.State != StateCorrupt {
 		t.Errorf("state %s; the kernel's failed verify must still show", im.State)
+	}
+	if _, err := os.Stat(part); err != nil {
+		t.Errorf("a conversion's commit dropped another change's part: %v", err)
 	}
 }

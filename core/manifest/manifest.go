@@ -19,6 +19,10 @@ const MaxSize = 4 << 20
 var (
 	// ErrMalformed: the text is not a checksum manifest or holds a bad line.
 	ErrMalformed = errors.New("malformed checksum manifest")
+	// ErrOutsideSignature: a clearsigned manifest carries text outside its
+	// signed message, as when a mirror adds lines around it. Such errors
+	// match ErrMalformed too; callers treat them as integrity failures.
+	ErrOutsideSignature = errors.New("text outside the signed message")
 	// ErrTooLarge: the manifest exceeds MaxSize.
 	ErrTooLarge = errors.New("checksum manifest too large")
 	// ErrNotFound: the manifest lists no entry for the wanted name.
@@ -365,12 +369,12 @@ func splitClearsigned(b []byte) (text, sig []byte, ok bool, err error) {
 		if bytes.Contains(b, []byte(pgpSignedHeader)) {
 			// Not at the start of a line (after a BOM, say): verifiers do not
 			// see a message there, so neither can the text be trusted as plain.
-			return nil, nil, false, fmt.Errorf("%w: misplaced clearsigned header", ErrMalformed)
+			return nil, nil, false, fmt.Errorf("%w: %w (a misplaced clearsigned header)", ErrMalformed, ErrOutsideSignature)
 		}
 		return nil, nil, false, nil
 	}
 	if len(bytes.TrimSpace(b[:start])) != 0 {
-		return nil, nil, false, fmt.Errorf("%w: text before the clearsigned message", ErrMalformed)
+		return nil, nil, false, fmt.Errorf("%w: %w (before it)", ErrMalformed, ErrOutsideSignature)
 	}
 	first, rest := getLine(b[start+len(pgpSignedHeader):])
 	if len(first) != 0 {
@@ -408,7 +412,7 @@ func splitClearsigned(b []byte) (text, sig []byte, ok bool, err error) {
 	}
 	fi += 1 + len(pgpSigFooter)
 	if len(bytes.TrimSpace(armored[fi:])) != 0 {
-		return nil, nil, false, fmt.Errorf("%w: text after the clearsigned message", ErrMalformed)
+		return nil, nil, false, fmt.Errorf("%w: %w (after its signature)", ErrMalformed, ErrOutsideSignature)
 	}
 	return body[:pos], armored[:fi], true, nil
 }

@@ -3,7 +3,10 @@ package ui
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"maps"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -19,7 +22,7 @@ import (
 
 // cacheColumns are the widths of the cache list's columns after the first
 // (Image): Build, State, Size, Last used.
-var cacheColumns = []float32{180, 150, 220, 90, 110}
+var cacheColumns = []float32{140, 130, 130, 80, 90}
 
 // cacheView lists the cached images with size, state, build and last use,
 // and acts on the selected one: verify, convert to raw, reveal, copy path,
@@ -33,7 +36,7 @@ type cacheView struct {
 	all     []cache.Image
 	shown   []cache.Image
 	index   map[cache.Key]int // row of each shown image
-	list    *widget.List
+	list    *keyList
 	empty   *widget.Label
 	ops     map[cache.Key]opState
 	results map[cache.Key]string // last verify or convert outcome per image
@@ -59,7 +62,11 @@ type cacheView struct {
 	updLine     *widget.Label // the last update check's trouble or news, one line
 	verifyAll   *widget.Button
 	prune       *widget.Button
-	verifying   bool // Verify all is running
+	verifying   bool                        // Verify all is running
+	live        map[cache.Key]core.Snapshot // downloads in flight, as the ticker last read them
+	headers     []*widget.Button
+	sortCol     int  // index into sortColumns
+	sortDesc    bool // largest, newest or last first
 }
 
 func newCacheView(u *UI) *cacheView {
@@ -69,24 +76,30 @@ func newCacheView(u *UI) *cacheView {
 	c.filter.OnChanged = func(string) { c.applyFilter() }
 
 	cols := &columns{widths: cacheColumns}
-	head := func(s string) *widget.Label {
-		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	var heads []fyne.CanvasObject
+	for i, name := range sortColumns {
+		b := widget.NewButton(name, func() { c.sortBy(i) })
+		b.Importance = widget.LowImportance
+		b.Alignment = widget.ButtonAlignLeading
+		c.headers = append(c.headers, b)
+		heads = append(heads, b)
 	}
-	header := container.New(cols, head("Image"), head("Build"), head("State"), head("Size"), head("Last used"))
+	c.headers[0].SetText("Image ▲")
+	header := container.New(cols, heads...)
 
-	c.list = widget.NewList(
-		func() int { return len(c.shown) },
-		func() fyne.CanvasObject {
-			cells := make([]fyne.CanvasObject, 5)
-			for i := range cells {
-				l := widget.NewLabel("")
-				l.Truncation = fyne.TextTruncateEllipsis
-				cells[i] = l
-			}
-			return container.New(cols, cells...)
-		},
-		c.updateRow,
-	)
+	c.list = &keyList{onDelete: c.deleteSelected}
+	c.list.Length = func() int { return len(c.shown) }
+	c.list.CreateItem = func() fyne.CanvasObject {
+		cells := make([]fyne.CanvasObject, 5)
+		for i := range cells {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			cells[i] = l
+		}
+		return newRowMenu(container.New(cols, cells...), c.rowMenu)
+	}
+	c.list.UpdateItem = c.updateRow
+	c.list.ExtendBaseWidget(c.list)
 	c.list.OnSelected = func(id widget.ListItemID) {
 		if id >= 0 && id < len(c.shown) {
 			c.sel, c.hasSel = c.shown[id].Key, true
@@ -109,7 +122,7 @@ func newCacheView(u *UI) *cacheView {
 	c.verify = widget.NewButtonWithIcon("Verify", theme.ConfirmIcon(), func() { c.startVerify(c.sel, false) })
 	c.convert = widget.NewButtonWithIcon("Convert to raw", theme.MediaReplayIcon(), func() { c.startConvert(c.sel) })
 	c.reveal = widget.NewButtonWithIcon("Show in folder", theme.FolderOpenIcon(), func() { c.revealSelected() })
-	c.copyPath = widget.NewButtonWithIcon("Copy path", theme.ContentCopyIcon(), func() { c.copySelected() })
+	c.copyPath = widget.NewButtonWithIcon("Copy path…", theme.ContentCopyIcon(), func() { c.showCopyMenu() })
 	c.newDisk = widget.NewButtonWithIcon("New VM disk…", theme.ContentAddIcon(), func() { c.newDiskSelected() })
 	c.update = widget.NewButtonWithIcon("Update", theme.DownloadIcon(), func() { c.updateSelected() })
 	c.update.Importance = widget.HighImportance
@@ -168,11 +181,14 @@ func (c *cacheView) applyFilter() {
 	q := c.filter.Text
 	c.shown = c.shown[:0]
 	c.index = make(map[cache.Key]int, len(c.all))
-	for _, im := range c.all {
+	for _, im := range c.images() {
 		if q == "" || matches(q, im.Distro, c.u.distroName(im.Distro), im.Version, im.Arch, im.Build, string(im.State)) {
-			c.index[im.Key] = len(c.shown)
 			c.shown = append(c.shown, im)
 		}
+	}
+	c.sortImages()
+	for i, im := range c.shown {
+		c.index[im.Key] = i
 	}
 	switch {
 	case len(c.all) == 0:
@@ -183,8 +199,12 @@ func (c *cacheView) applyFilter() {
 	c.empty.Hidden = len(c.shown) > 0
 	c.u.stats.fullCache++
 	c.list.Refresh()
+	// The list remembers a selected row number, not an image: after a
+	// delete or a prune the row number names another image, or none.
 	if i, ok := c.index[c.sel]; ok && c.hasSel {
 		c.list.Select(i)
+	} else {
+		c.list.UnselectAll()
 	}
 }
 
@@ -194,13 +214,19 @@ func (c *cacheView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 		return
 	}
 	im := c.shown[id]
-	cells := o.(*fyne.Container).Objects
+	row := o.(*rowMenu)
+	row.key = im.Key
+	cells := row.content.(*fyne.Container).Objects
 	set := func(i int, s string, imp widget.Importance) { setLabel(cells[i].(*widget.Label), s, imp) }
 	set(0, c.u.imageTitle(im.Key), widget.MediumImportance)
 	set(1, orDash(im.Build), widget.MediumImportance)
 	state, imp := c.stateText(im)
 	set(2, state, imp)
-	set(3, units.Bytes(im.SizeBytes), widget.MediumImportance)
+	size := im.SizeBytes
+	if s, ok := c.live[im.Key]; ok {
+		size = max(size, s.BytesDone)
+	}
+	set(3, units.Bytes(size), widget.MediumImportance)
 	set(4, units.Age(c.u.opt.Now(), im.LastUsed), widget.MediumImportance)
 }
 
@@ -212,6 +238,12 @@ func (c *cacheView) stateText(im cache.Image) (string, widget.Importance) {
 			return string(op.kind) + " " + itoa(int(f*100)) + "%", widget.HighImportance
 		}
 		return string(op.kind) + "…", widget.HighImportance
+	}
+	if s, ok := c.live[im.Key]; ok {
+		if s.BytesTotal > 0 && s.Phase == core.PhaseDownloading {
+			return "downloading " + itoa(int(s.Fraction()*100)) + "%", widget.HighImportance
+		}
+		return strings.ToLower(phaseText(s)), widget.HighImportance
 	}
 	text, imp := c.diskState(im)
 	if up, ok := c.u.updateFor(im.Key); ok {
@@ -234,13 +266,20 @@ func (c *cacheView) diskState(im cache.Image) (string, widget.Importance) {
 	}
 	switch im.State {
 	case cache.StateReady:
+		text := "ready"
 		if im.Meta != nil && im.Meta.DiskRaw != nil {
-			return "ready, with raw", widget.MediumImportance
+			text = "ready, with raw"
 		}
-		return "ready", widget.MediumImportance
+		if v := verifiedOK(im); v != nil {
+			return text + ", verified " + units.Age(c.u.opt.Now(), v.At), widget.SuccessImportance
+		}
+		return text, widget.MediumImportance
 	case cache.StatePartial:
 		return "partial", widget.WarningImportance
 	case cache.StateCorrupt:
+		if failedVerify(im) {
+			return "failed verification", widget.DangerImportance
+		}
 		return "damaged", widget.DangerImportance
 	}
 	return string(im.State), widget.MediumImportance
@@ -314,12 +353,81 @@ func (c *cacheView) selected() (cache.Image, bool) {
 	if !c.hasSel {
 		return cache.Image{}, false
 	}
-	for _, im := range c.all {
+	for _, im := range c.images() {
 		if im.Key == c.sel {
 			return im, true
 		}
 	}
 	return cache.Image{}, false
+}
+
+// images is the listing plus the images being downloaded that the listing
+// does not hold yet: the list shows what is on disk and what is arriving,
+// from the same state the catalog, the downloads and the tray show.
+func (c *cacheView) images() []cache.Image {
+	out := c.all
+	for k := range c.live {
+		if !slices.ContainsFunc(c.all, func(im cache.Image) bool { return im.Key == k }) {
+			if len(out) == len(c.all) {
+				out = slices.Clone(c.all)
+			}
+			out = append(out, cache.Image{Key: k, State: cache.StatePartial, Path: c.u.m.Cache().Dir(k)})
+		}
+	}
+	return out
+}
+
+// updateLive follows the downloads in flight: a download of an image the
+// list does not hold yet adds its row, one that ends and left nothing
+// removes it, and rows whose progress moved are redrawn.
+func (c *cacheView) updateLive(live map[cache.Key]core.Snapshot) {
+	old := c.live
+	c.live = live
+	listed := func(k cache.Key) bool {
+		return slices.ContainsFunc(c.all, func(im cache.Image) bool { return im.Key == k })
+	}
+	for k := range live {
+		if _, was := old[k]; !was && !listed(k) {
+			c.applyFilter()
+			c.showSelectionIf(true)
+			return
+		}
+	}
+	for k := range old {
+		if _, is := live[k]; !is && !listed(k) {
+			c.applyFilter()
+			c.showSelectionIf(true)
+			return
+		}
+	}
+	moved := false
+	for k, s := range live {
+		if o, ok := old[k]; ok && sameSnapshot(o, s) {
+			continue
+		}
+		if i, ok := c.index[k]; ok {
+			c.u.stats.cacheRows++
+			c.list.RefreshItem(i)
+		}
+		moved = moved || k == c.sel
+	}
+	for k := range old {
+		if _, is := live[k]; !is {
+			if i, ok := c.index[k]; ok {
+				c.list.RefreshItem(i)
+			}
+			moved = moved || k == c.sel
+		}
+	}
+	c.showSelectionIf(moved)
+}
+
+// showSelectionIf redraws the selection pane when cond holds and an image
+// is selected.
+func (c *cacheView) showSelectionIf(cond bool) {
+	if cond && c.hasSel {
+		c.showSelection()
+	}
 }
 
 // Select selects a cached image by key; false when it is not listed.
@@ -354,12 +462,19 @@ func (c *cacheView) showSelection() {
 		c.selStatus.SetText("Converting the disk to raw with qemu-img…")
 	case busy:
 		c.selStatus.SetText("Deleting…")
+	case c.live[im.Key].ID != 0:
+		c.selStatus.SetText("Downloading: " + describeProgress(c.live[im.Key]))
+	case failedVerify(im):
+		c.selStatus.SetText("Failed verification " + units.Age(c.u.opt.Now(), im.Meta.Verified.At) + ": " + strings.Join(im.Meta.Verified.Problems, "; ") +
+			". Delete it and download it again, or Verify again.")
 	case im.State != cache.StateReady:
 		c.selStatus.SetText(sentence(string(im.State) + ": " + im.Reason))
 	case upd:
 		c.selStatus.SetText(updateLabel(up) + " Update fetches it; build " + im.Build + " stays until the new one is verified.")
 	case c.results[im.Key] != "":
 		c.selStatus.SetText(sentence(c.results[im.Key]))
+	case (im.Meta == nil || im.Meta.DiskRaw == nil) && diskFormat(im) != "raw" && !c.u.m.CanConvert():
+		c.selStatus.SetText(qemuImgHint)
 	default:
 		c.selStatus.SetText("Verify re-hashes the files and compares them with the digests recorded at download.")
 	}
@@ -375,10 +490,16 @@ func (c *cacheView) showSelection() {
 	}
 	ready := im.State == cache.StateReady
 	hasRaw := im.Meta != nil && im.Meta.DiskRaw != nil
-	setEnabled(c.verify, ready && !busy)
-	setEnabled(c.convert, ready && !busy && !hasRaw && diskFormat(im) != "raw")
+	setEnabled(c.verify, (ready || failedVerify(im)) && !busy)
+	canConvert := c.u.m.CanConvert()
+	setEnabled(c.convert, ready && !busy && !hasRaw && diskFormat(im) != "raw" && canConvert)
 	setEnabled(c.remove, !busy)
 	_, pulling := c.u.liveJobs[im.Key]
+	if pulling {
+		setButtonText(c.remove, "Stop and delete…")
+	} else {
+		setButtonText(c.remove, "Delete…")
+	}
 	setVisible(c.update, upd)
 	if upd {
 		setButtonText(c.update, "Update to "+up.Latest)
@@ -404,17 +525,8 @@ func describeImage(im cache.Image) string {
 		files = append(files, r.File+" ("+units.Bytes(r.Size)+")")
 	}
 	text := "Files: " + strings.Join(files, ", ")
-	if s := im.Meta.Signature; s != nil {
-		switch s.Status {
-		case core.SigVerified:
-			text += " · checksums signed, signature verified"
-		case core.SigUnsigned:
-			text += " · checksum over HTTPS; not signed upstream"
-		case core.SigUnchecked:
-			text += " · signature not checked (no key pinned)"
-		}
-	}
-	return text
+	proof, _, _ := strings.Cut(proofText(im.Meta), "\n")
+	return text + " · " + strings.TrimSuffix(proof, ".")
 }
 
 // diskFormat is the cached disk's format.
@@ -485,7 +597,20 @@ func (c *cacheView) verified(k cache.Key, problems []string, err error, quiet bo
 	if c.hasSel && c.sel == k {
 		c.showSelection()
 	}
+	u.reloadCache() // the verdict is recorded with the image: the views read it from there
 }
+
+// verifiedOK is the image's last verify when it found nothing wrong.
+func verifiedOK(im cache.Image) *cache.VerifyMeta {
+	if im.Meta != nil && im.Meta.Verified != nil && im.Meta.Verified.OK {
+		return im.Meta.Verified
+	}
+	return nil
+}
+
+// failedVerify reports whether the image's last verify found problems; the
+// verdict stands until it is verified again or pulled anew.
+func failedVerify(im cache.Image) bool { return im.Meta != nil && im.Meta.Failed() }
 
 // startVerifyAll verifies every ready image, one after another, then sums
 // up in one dialog.
@@ -495,7 +620,7 @@ func (c *cacheView) startVerifyAll() {
 	}
 	var keys []cache.Key
 	for _, im := range c.all {
-		if im.State == cache.StateReady {
+		if im.State == cache.StateReady || failedVerify(im) {
 			keys = append(keys, im.Key)
 		}
 	}
@@ -581,24 +706,77 @@ func (c *cacheView) revealSelected() {
 	}()
 }
 
-// copySelected puts the selected image's folder path on the clipboard.
-func (c *cacheView) copySelected() {
-	im, ok := c.selected()
-	if !ok {
-		return
-	}
-	c.u.app.Clipboard().SetContent(im.Path)
-	c.selStatus.SetText("Copied " + im.Path + " to the clipboard.")
-}
-
-// deleteSelected asks, then deletes the selected image.
+// deleteSelected asks, then deletes the selected image. While a download
+// of it runs, the question says that it stops the download, with the
+// bytes on disk now.
 func (c *cacheView) deleteSelected() {
 	im, ok := c.selected()
 	if !ok {
 		return
 	}
-	u := c.u
-	u.confirm("Delete "+u.imageTitle(im.Key)+"?",
-		"This removes "+units.Bytes(im.SizeBytes)+" from the cache ("+im.Path+"). You can download it again later.",
-		"Delete", func() { u.removeImage(im.Key) })
+	c.u.confirmDelete(im.Key, im.Path)
+}
+
+// confirmDelete measures what image k holds on disk now, asks, and
+// deletes it; a download of it is stopped first.
+func (u *UI) confirmDelete(k cache.Key, dir string) {
+	go func() {
+		size := diskUsage(dir)
+		u.do(func() {
+			title := u.imageTitle(k)
+			if _, pulling := u.liveJobs[k]; pulling {
+				u.confirm("Stop the download and delete "+units.Bytes(size)+"?",
+					"The download of "+title+" stops and the "+units.Bytes(size)+" downloaded so far are deleted. Downloading it later starts from the beginning.",
+					"Stop and delete", func() { u.stopAndRemove(k) })
+				return
+			}
+			u.confirm("Delete "+title+"?",
+				"This removes "+units.Bytes(size)+" from the cache ("+dir+"). You can download it again later.",
+				"Delete", func() { u.removeImage(k) })
+		})
+	}()
+}
+
+// stopAndRemove cancels the jobs pulling k, waits for them to end, and
+// deletes the image; their rows leave the Downloads list, since nothing of
+// them is kept.
+func (u *UI) stopAndRemove(k cache.Key) {
+	var jobs []*core.Job
+	for _, j := range u.m.Jobs() {
+		if s := j.Snapshot(); s.Key == k && !s.Phase.Finished() {
+			jobs = append(jobs, j)
+			u.dl.cleared[s.ID] = true
+		}
+	}
+	if !u.ops.start(k, opDelete) {
+		return
+	}
+	u.pokeTick()
+	go func() {
+		for _, j := range jobs {
+			j.Cancel()
+			select {
+			case <-j.Done():
+			case <-u.ctx.Done():
+				u.ops.end(k)
+				return
+			}
+		}
+		u.ops.end(k)
+		u.removeImage(k)
+	}()
+}
+
+// diskUsage is the bytes of the files under dir, 0 when it cannot be read.
+func diskUsage(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }

@@ -32,7 +32,7 @@ type catalogView struct {
 
 	search     *widget.Entry
 	archFilter *widget.Select
-	tree       *widget.Tree
+	tree       *keyTree
 	noMatch    *widget.Label
 	children   map[string][]string // tree node → visible children
 	badges     map[string]string   // leaf → badge text shown
@@ -58,6 +58,11 @@ type catalogView struct {
 	support     *widget.Label
 	source      *widget.Label
 	state       *widget.Label
+	size        *widget.Label // the download's size, before it starts
+	proof       *widget.Label // how the cached image was proven
+	proofKey    *widget.Label
+	space       *widget.Label // a warning when the download will not fit
+	rawHint     *widget.Label // why the raw check is off
 	note        *widget.Label
 	noteKey     *widget.Label
 	raw         *widget.Check
@@ -65,6 +70,7 @@ type catalogView struct {
 	rawTouched  bool
 	download    *widget.Button
 	action      catalogAction // what download does now
+	fix         remedy        // for actRemedy
 }
 
 // catalogAction is what the detail pane's main button does.
@@ -74,6 +80,7 @@ const (
 	actDownload catalogAction = iota // pull (or resume) the entry
 	actUpdate                        // pull the newer build upstream
 	actCheck                         // look upstream for a newer build
+	actRemedy                        // what can help after a failed pull (c.fix)
 )
 
 // Tree node ids: "" is the root, "d:<distro>" a distro, "v:<distro>/<version>"
@@ -92,7 +99,9 @@ func newCatalogView(u *UI) *catalogView {
 	c.archFilter = widget.NewSelect(nil, func(string) { c.filter() })
 	arches := c.setArchChoices()
 
-	c.tree = widget.NewTree(c.childUIDs, c.isBranch, c.createNode, c.updateNode)
+	c.tree = &keyTree{onEnter: c.enter}
+	c.tree.ChildUIDs, c.tree.IsBranch, c.tree.CreateNode, c.tree.UpdateNode = c.childUIDs, c.isBranch, c.createNode, c.updateNode
+	c.tree.ExtendBaseWidget(c.tree)
 	c.tree.OnSelected = c.selected
 	c.tree.OnUnselected = func(string) {}
 	c.noMatch = widget.NewLabel("")
@@ -114,15 +123,16 @@ func newCatalogView(u *UI) *catalogView {
 	c.sourceLine.SizeName = theme.SizeNameCaptionText
 	c.showSource()
 
-	archRow := container.NewBorder(nil, nil, widget.NewLabel("Architecture"), c.refresh, c.archFilter)
-	left := container.NewBorder(container.NewVBox(c.search, archRow), container.NewVBox(c.refreshLine, c.sourceLine), nil, nil,
+	archRow := container.NewBorder(nil, nil, widget.NewLabel("Architecture"), nil, c.archFilter)
+	left := container.NewBorder(container.NewVBox(c.search, archRow),
+		container.NewVBox(c.refreshLine, container.NewBorder(nil, nil, nil, c.refresh, c.sourceLine)), nil, nil,
 		container.NewStack(c.tree, container.NewVBox(c.noMatch)))
 	c.left = left
 
 	c.buildDetail()
 	right := container.NewStack(c.placeholder, container.NewVScroll(c.detail))
 	split := container.NewHSplit(left, right)
-	split.SetOffset(0.36)
+	split.SetOffset(0.4)
 	c.content = split
 
 	c.filter()
@@ -167,10 +177,19 @@ func (c *catalogView) buildDetail() {
 	c.arch = widget.NewSelect(nil, func(string) { c.showState() })
 	value := func() *widget.Label { return wrapLabel("") }
 	c.contains, c.boot, c.checksums, c.support, c.source, c.state = value(), value(), value(), value(), value(), value()
+	c.size, c.proof = value(), value()
+	c.space = wrapLabel("")
+	c.space.Importance = widget.WarningImportance
+	c.space.Hide()
+	c.rawHint = wrapLabel(qemuImgHint)
+	c.rawHint.Importance = widget.WarningImportance
+	c.rawHint.Hide()
 	c.source.Truncation = fyne.TextTruncateEllipsis
 	c.source.Wrapping = fyne.TextWrapOff
 	c.note = wrapLabel("")
-	c.raw = widget.NewCheck("Also convert the disk to raw (for Apple Virtualization, Cloud Hypervisor)", func(bool) { c.rawTouched = true })
+	c.raw = widget.NewCheck("Also convert the disk to raw", func(bool) { c.rawTouched = true })
+	rawWhy := wrapLabel("A raw copy is what Apple Virtualization and Cloud Hypervisor boot.")
+	rawWhy.SizeName = theme.SizeNameCaptionText
 	c.kernel = widget.NewCheck("Also provide kernel + initramfs for direct boot", nil)
 	c.download = widget.NewButtonWithIcon("Download", theme.DownloadIcon(), c.startDownload)
 	c.download.Importance = widget.HighImportance
@@ -179,6 +198,7 @@ func (c *catalogView) buildDetail() {
 		return widget.NewLabelWithStyle(s, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
 	}
 	c.noteKey = key("Notes")
+	c.proofKey = key("Proof")
 	form := container.New(layout.NewFormLayout(),
 		key("Architecture"), container.NewHBox(c.arch),
 		key("Contains"), c.contains,
@@ -187,11 +207,13 @@ func (c *catalogView) buildDetail() {
 		key("Supported until"), c.support,
 		key("Source"), c.source,
 		key("In the cache"), c.state,
+		key("Download size"), c.size,
+		c.proofKey, c.proof,
 		c.noteKey, c.note,
 	)
 	c.detail = container.NewVBox(
 		c.title, c.subtitle, widget.NewSeparator(), form,
-		widget.NewSeparator(), c.raw, c.kernel, container.NewHBox(c.download),
+		widget.NewSeparator(), c.raw, rawWhy, c.rawHint, c.kernel, c.space, container.NewHBox(c.download),
 	)
 	c.detail.Hide()
 	c.resetRawDefault()
@@ -276,10 +298,14 @@ func (c *catalogView) createNode(branch bool) fyne.CanvasObject {
 	badge := widget.NewLabel("")
 	badge.Alignment = fyne.TextAlignTrailing
 	badge.Truncation = fyne.TextTruncateEllipsis
-	return container.New(&columns{widths: []float32{60, 130}}, name, badge)
+	return newRowMenu(container.New(&columns{widths: []float32{60, 130}}, name, badge), c.nodeMenu)
 }
 
 func (c *catalogView) updateNode(id widget.TreeNodeID, branch bool, o fyne.CanvasObject) {
+	if r, ok := o.(*rowMenu); ok {
+		r.id = id
+		o = r.content
+	}
 	objs := o.(*fyne.Container).Objects
 	name := objs[0].(*widget.Label)
 	d, v := c.lookup(id)
@@ -385,7 +411,7 @@ func (c *catalogView) badgeFor(d *catalog.Distro, v *catalog.Version) string {
 			} else {
 				best = "ready"
 			}
-		case best == "" && im.State == cache.StatePartial:
+		case best == "" && im.State == cache.StatePartial && im.SizeBytes > 0:
 			best = "partial" + suffix
 		case best == "" && im.State == cache.StateCorrupt:
 			best = "damaged" + suffix
@@ -516,12 +542,7 @@ func (c *catalogView) show(d *catalog.Distro, v *catalog.Version) {
 	c.note.SetText(sentence(d.Note))
 	c.noteKey.Hidden = d.Note == ""
 	c.note.Hidden = d.Note == ""
-	if c.info.DiskFormat == "raw" {
-		c.raw.SetChecked(false)
-		c.raw.Disable()
-	} else {
-		c.raw.Enable()
-	}
+	c.showRawChoice()
 	c.placeholder.Hide()
 	c.detail.Show()
 	c.showState()
@@ -546,7 +567,16 @@ func (c *catalogView) showState() {
 		button, enabled = "Downloading…", false
 	} else if !c.u.listed {
 		text = "Checking the cache…"
-	} else if im, ok := c.u.imagesByKey[k]; !ok {
+	} else if fs, failed := c.u.lastFailure(c.u.dl.snaps, k); failed && !c.readyIn(k) {
+		what, todo := explainPull(fs.Err)
+		text = "The last download failed: " + what + " " + todo
+		if keptAfter(fs) {
+			text += " " + units.Bytes(fs.BytesDone) + " are kept; Retry continues from there."
+		}
+		if c.fix = c.u.remedyFor(fs); c.fix.label != "" {
+			button, c.action = c.fix.label, actRemedy
+		}
+	} else if im, ok := c.u.imagesByKey[k]; !ok || (im.State == cache.StatePartial && im.SizeBytes == 0) {
 		text = "Not in the cache."
 	} else {
 		switch im.State {
@@ -578,6 +608,7 @@ func (c *catalogView) showState() {
 		}
 	}
 	setText(c.state, text)
+	c.showSizeAndProof(k)
 	setButtonText(c.download, button)
 	icon := theme.DownloadIcon()
 	if c.action == actCheck || button == "Checking for updates…" {
@@ -593,6 +624,12 @@ func (c *catalogView) showState() {
 	}
 }
 
+// readyIn reports whether image k is in the cache, complete.
+func (c *catalogView) readyIn(k cache.Key) bool {
+	im, ok := c.u.imagesByKey[k]
+	return ok && im.State == cache.StateReady
+}
+
 // startDownload does what the main button says: pull the chosen entry,
 // pull its newer build, or look upstream for one.
 func (c *catalogView) startDownload() {
@@ -602,6 +639,11 @@ func (c *catalogView) startDownload() {
 	k := c.key()
 	c.download.Disable()
 	switch c.action {
+	case actRemedy:
+		c.download.Enable()
+		if c.fix.action != nil {
+			c.fix.action()
+		}
 	case actCheck:
 		c.download.SetText("Checking for updates…")
 		c.u.checkUpdateOf(k)
@@ -609,9 +651,69 @@ func (c *catalogView) startDownload() {
 		c.download.SetText("Starting…")
 		c.u.pullUpdate(k, c.raw.Checked)
 	default:
+		if need, free, short := c.u.shortOfSpace(k); short {
+			c.download.Enable()
+			c.u.askForSpace(c.u.imageTitle(k), need, free)
+			return
+		}
 		c.download.SetText("Starting…")
 		c.u.pull(refOf(k), core.PullOptions{Raw: c.raw.Checked, Kernel: c.kernel.Checked})
 	}
+}
+
+// showRawChoice offers the raw conversion where it can work: not for a
+// disk that is raw already, and not without qemu-img, which it says how to
+// install.
+func (c *catalogView) showRawChoice() {
+	can := c.u.m.CanConvert()
+	setVisible(c.rawHint, !can)
+	switch {
+	case c.info.DiskFormat == "raw":
+		c.raw.SetChecked(false)
+		c.raw.Disable()
+	case !can:
+		c.raw.SetChecked(false)
+		c.raw.Disable()
+	default:
+		c.raw.Enable()
+	}
+}
+
+// showSizeAndProof fills the Download size and Proof rows for image k and
+// warns when the download will not fit.
+func (c *catalogView) showSizeAndProof(k cache.Key) {
+	u := c.u
+	im, cached := u.imagesByKey[k]
+	ready := cached && im.State == cache.StateReady
+	proof := ""
+	if ready && im.Meta != nil {
+		proof = proofText(im.Meta)
+	}
+	setText(c.proof, proof)
+	setVisible(c.proof, proof != "")
+	setVisible(c.proofKey, proof != "")
+	if ready {
+		setText(c.size, units.Bytes(im.SizeBytes)+" on disk")
+		setVisible(c.space, false)
+		return
+	}
+	sz := u.sizeOf(k)
+	switch {
+	case sz.pending:
+		setText(c.size, "asking the server…")
+	case sz.err != nil:
+		what, _ := explain(sz.err, "")
+		setText(c.size, "unknown: "+strings.TrimSuffix(what, "."))
+	case sz.bytes < 0:
+		setText(c.size, "unknown: the server does not say")
+	default:
+		setText(c.size, units.Bytes(sz.bytes))
+	}
+	need, free, short := u.shortOfSpace(k)
+	if short {
+		setText(c.space, "Not enough space: this download needs "+units.Bytes(need)+" more, and the cache's disk has "+units.Bytes(free)+" free. Free some with Prune… in the Cache tab, or choose a cache folder on a larger disk in Settings.")
+	}
+	setVisible(c.space, short)
 }
 
 // startRefresh asks the distributions which releases exist now, in a

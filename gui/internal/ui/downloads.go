@@ -116,7 +116,7 @@ func (v *downloadsView) rebuild(snaps []jobSnap) {
 		rows = append(rows, dlRow{id: "job:" + itoa(s.snap.ID), job: s.job, snap: s.snap})
 	}
 	for _, im := range v.u.images {
-		if im.State == cache.StatePartial && !covered[im.Key] {
+		if im.State == cache.StatePartial && im.SizeBytes > 0 && !covered[im.Key] {
 			rows = append(rows, dlRow{id: "partial:" + im.Key.String(), image: im})
 		}
 	}
@@ -201,7 +201,7 @@ func describeProgress(s core.Snapshot) string {
 	if s.BytesTotal < 0 {
 		parts[0] = units.Bytes(s.BytesDone)
 	}
-	if s.Phase == core.PhaseDownloading || s.Phase == core.PhaseVerifying {
+	if s.Phase == core.PhaseDownloading && s.Speed > 0 {
 		parts = append(parts, units.Rate(s.Speed))
 		if s.ETA > 0 {
 			parts = append(parts, units.Duration(s.ETA)+" left")
@@ -317,7 +317,7 @@ func (it *dlItem) show(id widget.ListItemID) {
 		imp = widget.WarningImportance
 	}
 	setLabel(it.phase, phaseText(s), imp)
-	setVisible(it.bar, s.Phase != core.PhaseFailed || s.BytesDone > 0)
+	setVisible(it.bar, s.Phase != core.PhaseFailed || keptAfter(s))
 	f := s.Fraction()
 	if s.Phase == core.PhaseConverting {
 		f = s.Converted // the bar follows qemu-img once the bytes are in
@@ -354,15 +354,17 @@ func (it *dlItem) show(id widget.ListItemID) {
 		}
 	}
 	setLabel(it.detail, detail, imp)
+	fix := remedy{}
 	if s.Phase == core.PhaseFailed {
-		setButtonText(it.resume, "Retry")
+		fix = it.v.u.remedyFor(s)
+		setButtonText(it.resume, fix.label)
 	} else {
 		setButtonText(it.resume, "Resume")
 	}
 	setButtonText(it.remove, "Remove")
 	finished := s.Phase.Finished()
 	setVisible(it.pause, !finished && s.Phase != core.PhasePaused)
-	setVisible(it.resume, s.Phase == core.PhasePaused || s.Phase == core.PhaseFailed || s.Phase == core.PhaseCancelled)
+	setVisible(it.resume, s.Phase == core.PhasePaused || s.Phase == core.PhaseCancelled || fix.label != "")
 	setVisible(it.cancel, !finished)
 	setVisible(it.details, s.Phase == core.PhaseFailed)
 	setVisible(it.remove, finished)
@@ -393,16 +395,20 @@ func (it *dlItem) act(action string) {
 	case "pause":
 		go func() { j.Pause(); u.pokeTick() }()
 	case "resume":
-		if s.Phase == core.PhasePaused {
-			go func() { j.Resume(); u.pokeTick() }()
-		} else {
+		switch s.Phase {
+		case core.PhasePaused:
+			go func() { j.Resume(); u.pokeTick(); u.pokeWhenResumed(j) }()
+		case core.PhaseFailed:
+			if r := u.remedyFor(s); r.action != nil {
+				r.action()
+			}
+		default:
 			u.pull(s.Ref, core.PullOptions{RawDefault: true})
 		}
 	case "cancel":
 		go func() { j.Cancel(); u.pokeTick() }()
 	case "details":
-		what, todo := explainPull(s.Err)
-		u.showMessage("Download failed", theme.ErrorIcon(), s.Title+" could not be downloaded. "+what, todo, nil)
+		u.showFailure(s)
 	case "remove":
 		v.cleared[s.ID] = true
 		v.setImages()

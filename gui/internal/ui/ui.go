@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,6 +65,9 @@ type Options struct {
 	// NoNotifications turns desktop notifications off, for a desktop
 	// without a session bus to send them on.
 	NoNotifications bool
+	// Notify sends a desktop notification; it must not block. nil means
+	// fyne.App.SendNotification.
+	Notify func(title, body string)
 	// UpdateEvery is how often the cached images are checked for newer
 	// builds upstream, besides once after the first cache listing and after
 	// every finished pull; 0 means 6 hours, negative never.
@@ -109,19 +113,21 @@ type UI struct {
 	hintedTray  bool           // the "still running in the tray" note was sent
 	wantCached  *cache.Key     // select this image in the Cache tab once listed
 	upd         updateState    // what the last update check found
+	speeds      map[int]*speedMeter
+	sizes       map[cache.Key]sizeInfo // download sizes looked up
 
-	poke        chan struct{}
-	tickBusy    atomic.Bool
-	trayPending atomic.Bool // a tray refresh waits for its one-second slot
-	tickMu      sync.Mutex  // guards lastSnaps and lastOps
-	lastSnaps   []jobSnap
-	lastOps     map[cache.Key]opState
-	ops         opTable
-	unsub       func()
-	loopDone    chan struct{}
-	reloadMu    sync.Mutex
-	reloadN     int        // generation of cache listings, to drop stale ones
-	netMu       sync.Mutex // one update check or catalog refresh at a time
+	poke      chan struct{}
+	tickBusy  atomic.Bool
+	polls     atomic.Int64 // ticks run, for the idle test
+	tickMu    sync.Mutex   // guards lastSnaps and lastOps
+	lastSnaps []jobSnap
+	lastOps   map[cache.Key]opState
+	ops       opTable
+	unsub     func()
+	loopDone  chan struct{}
+	reloadMu  sync.Mutex
+	reloadN   int        // generation of cache listings, to drop stale ones
+	netMu     sync.Mutex // one update check or catalog refresh at a time
 
 	// stats count row refreshes, for tests that check the UI does no more
 	// work per tick than needed.
@@ -162,6 +168,8 @@ func New(a fyne.App, w fyne.Window, opt Options) *UI {
 		app: a, win: w, opt: opt, ctx: ctx, stop: stop,
 		freeSpace: -1,
 		liveJobs:  map[cache.Key]core.Snapshot{},
+		speeds:    map[int]*speedMeter{},
+		sizes:     map[cache.Key]sizeInfo{},
 		notified:  map[int]bool{},
 		poke:      make(chan struct{}, 1),
 		ops:       opTable{m: map[cache.Key]*opState{}},
@@ -171,6 +179,7 @@ func New(a fyne.App, w fyne.Window, opt Options) *UI {
 	u.loading.Alignment = fyne.TextAlignCenter
 	u.root = container.NewStack(container.NewCenter(u.loading))
 	u.tray = newTrayMenu(u)
+	u.addShortcuts()
 	return u
 }
 
@@ -309,13 +318,14 @@ func (u *UI) ShowWindow() {
 
 // CloseRequested handles the window's close button: with a tray host the
 // window hides and the app keeps running in the tray; without one the app
-// quits. Install it with SetCloseIntercept.
+// quits, after asking when downloads are running. Install it with
+// SetCloseIntercept.
 func (u *UI) CloseRequested() {
 	go func() {
 		host := u.opt.TrayHost()
 		u.do(func() {
 			if !host {
-				u.opt.Quit()
+				u.QuitRequested()
 				return
 			}
 			u.win.Hide()
@@ -328,6 +338,26 @@ func (u *UI) CloseRequested() {
 	}()
 }
 
+// QuitRequested quits, after asking when downloads are running (they
+// resume at the next start). Ctrl+Q and closing the window without a tray
+// come here; the tray's Quit quits at once.
+func (u *UI) QuitRequested() {
+	n := len(u.activeJobs())
+	if n == 0 {
+		u.opt.Quit()
+		return
+	}
+	title := plural(n, "download", "downloads") + " in progress — quit anyway?"
+	what := "What has arrived is kept: the download resumes where it stopped the next time you start VM Images."
+	if n > 1 {
+		what = "What has arrived is kept: the downloads resume where they stopped the next time you start VM Images."
+	}
+	u.showMessage(title, theme.QuestionIcon(), what, "", []dialogButton{
+		{label: "Keep running"},
+		{label: "Quit", important: true, action: u.opt.Quit},
+	})
+}
+
 // pokeTick asks for a progress update soon; safe from any goroutine.
 func (u *UI) pokeTick() {
 	select {
@@ -336,19 +366,29 @@ func (u *UI) pokeTick() {
 	}
 }
 
-// loop reads progress on a ticker, or at once when poked.
+// loop reads progress on a ticker while something moves, and at once
+// when poked (a job starts or ends, the user acts). With nothing moving it
+// sleeps: an idle window does no periodic work.
 func (u *UI) loop() {
 	defer close(u.loopDone)
-	t := time.NewTicker(u.opt.Tick)
-	defer t.Stop()
+	t := time.NewTimer(u.opt.Tick)
+	t.Stop()
+	moving := true // the first tick tells
 	for {
+		var tc <-chan time.Time
+		if moving {
+			t.Reset(u.opt.Tick)
+			tc = t.C
+		}
 		select {
 		case <-u.ctx.Done():
+			t.Stop()
 			return
-		case <-t.C:
+		case <-tc:
 		case <-u.poke:
+			t.Stop()
 		}
-		u.tick()
+		moving = u.tick()
 	}
 }
 
@@ -356,32 +396,42 @@ func (u *UI) loop() {
 type jobSnap struct {
 	job  *core.Job
 	snap core.Snapshot
+	at   time.Time // when the snapshot was read
 }
 
 // tick reads every job's snapshot and the cache operations off Fyne's
 // thread, then applies them in one Do. Nothing is posted when nothing
 // changed since the last tick, and a tick that is still waiting to be
 // applied makes the next one skip, so a busy UI thread is never flooded.
-func (u *UI) tick() {
+//
+// It reports whether anything moves: a job that is neither finished nor
+// paused, or a cache operation.
+func (u *UI) tick() (moving bool) {
 	u.tickMu.Lock()
 	defer u.tickMu.Unlock()
+	u.polls.Add(1)
 	jobs := u.m.Jobs()
 	snaps := make([]jobSnap, len(jobs))
 	for i, j := range jobs {
-		snaps[i] = jobSnap{job: j, snap: j.Snapshot()}
+		snaps[i] = jobSnap{job: j, snap: j.Snapshot(), at: time.Now()}
+		if p := snaps[i].snap.Phase; !p.Finished() && p != core.PhasePaused {
+			moving = true
+		}
 	}
 	ops := u.ops.copy()
-	if u.sameAsLastTick(snaps, ops) && !u.trayPending.Load() {
-		return
+	moving = moving || len(ops) > 0
+	if u.sameAsLastTick(snaps, ops) {
+		return moving
 	}
 	if !u.tickBusy.CompareAndSwap(false, true) {
-		return
+		return true // try again soon
 	}
 	u.lastSnaps, u.lastOps = snaps, ops
 	u.do(func() {
 		u.tickBusy.Store(false)
 		u.apply(snaps, ops)
 	})
+	return moving
 }
 
 // sameAsLastTick reports whether snaps and ops are what the last posted
@@ -406,6 +456,8 @@ func (u *UI) sameAsLastTick(snaps []jobSnap, ops map[cache.Key]opState) bool {
 // apply brings every view up to date with one tick's data.
 func (u *UI) apply(snaps []jobSnap, ops map[cache.Key]opState) {
 	u.stats.ticks++
+	snaps = slices.Clone(snaps) // the ticker keeps the originals to compare
+	u.measureSpeeds(snaps)
 	ended, pulled := false, false
 	live := map[cache.Key]core.Snapshot{}
 	active := 0
@@ -427,6 +479,7 @@ func (u *UI) apply(snaps []jobSnap, ops map[cache.Key]opState) {
 	u.liveJobs = live
 	u.dl.update(snaps)
 	u.cv.updateOps(ops)
+	u.cv.updateLive(live)
 	u.cat.updateJobs()
 	title := "Downloads"
 	if active > 0 {
@@ -436,12 +489,32 @@ func (u *UI) apply(snaps []jobSnap, ops map[cache.Key]opState) {
 		it.Text = title
 		u.tabs.Refresh()
 	}
+	u.showProgressInTitle()
 	u.tray.rebuild(false)
 	if ended {
 		u.reloadCache()
 	}
 	if pulled {
 		u.checkUpdates() // the cache changed: what is new upstream may too
+	}
+}
+
+// showProgressInTitle puts the active downloads' progress in the window's
+// title, "VM Images — 42 %", so that it shows in the task bar.
+func (u *UI) showProgressInTitle() {
+	title := "VM Images"
+	var done, total int64
+	for _, s := range u.liveJobs {
+		if s.BytesTotal > 0 && s.Phase != core.PhasePaused {
+			done += s.BytesDone
+			total += s.BytesTotal
+		}
+	}
+	if total > 0 {
+		title += " — " + itoa(int(100*float64(done)/float64(total))) + " %"
+	}
+	if u.win.Title() != title {
+		u.win.SetTitle(title)
 	}
 }
 
@@ -456,17 +529,21 @@ func (u *UI) announce(s core.Snapshot) {
 		}
 		u.notify("Download finished", body)
 	case core.PhaseFailed:
-		what, todo := explainPull(s.Err)
+		what, _ := explainPull(s.Err)
 		u.notify("Download failed", s.Title+": "+what)
 		if u.dialog == nil {
-			u.showMessage("Download failed", theme.ErrorIcon(), s.Title+" could not be downloaded. "+what, todo, nil)
+			u.showFailure(s)
 		}
 	}
 }
 
 // notify sends a desktop notification.
 func (u *UI) notify(title, body string) {
-	if !u.opt.NoNotifications {
+	switch {
+	case u.opt.NoNotifications:
+	case u.opt.Notify != nil:
+		u.opt.Notify(title, body)
+	default:
 		u.app.SendNotification(fyne.NewNotification(title, body))
 	}
 }
@@ -568,6 +645,7 @@ func (u *UI) resumeAll() {
 		for _, j := range u.m.Jobs() {
 			if j.Snapshot().Phase == core.PhasePaused {
 				j.Resume()
+				go u.pokeWhenResumed(j)
 			}
 		}
 		for _, k := range partial {
@@ -575,6 +653,25 @@ func (u *UI) resumeAll() {
 		}
 		u.pokeTick()
 	}()
+}
+
+// pokeWhenResumed asks for a progress update once job j has left the
+// paused state: the ticker sleeps while nothing moves, and a resumed job
+// may take a moment to move again. It gives up after a while.
+func (u *UI) pokeWhenResumed(j *core.Job) {
+	t := time.NewTicker(u.opt.Tick)
+	defer t.Stop()
+	deadline := time.After(30 * time.Second)
+	for j.Snapshot().Phase == core.PhasePaused {
+		select {
+		case <-t.C:
+		case <-deadline:
+			return
+		case <-u.ctx.Done():
+			return
+		}
+	}
+	u.pokeTick()
 }
 
 // SelectEntry shows distro id at version ver (a name, codename or
