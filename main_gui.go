@@ -3,6 +3,9 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"early/fynelocale"
 
 	"vmimages/gui"
@@ -13,6 +16,10 @@ const guiBuiltIn = true
 
 // runWindow opens the window and returns the exit code.
 func runWindow() int {
+	if why := noDisplay(os.Getenv); why != "" {
+		fmt.Fprintln(os.Stderr, "vmimages: "+why)
+		return 2
+	}
 	return gui.Run(gui.Options{Version: version})
 }
 

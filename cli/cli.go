@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	"vmimages/core"
@@ -263,6 +264,11 @@ func (r *runner) dispatch(ctx context.Context, args []string) error {
 		return nil
 	}
 	if err != nil {
+		// Parsing stopped at the mistake: a --json after it still asks
+		// for a document.
+		if fs.Lookup("json") != nil && (slices.Contains(rest, "--json") || slices.Contains(rest, "-json")) {
+			r.o.json = true
+		}
 		return usagef("%s: %v (see 'vmimages help %s')", c.name, err, c.name)
 	}
 	r.set = map[string]bool{}

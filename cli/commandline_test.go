@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -288,5 +289,26 @@ func TestVerboseCountsRetries(t *testing.T) {
 	if !strings.Contains(r.stderr, "url="+srv.URL+manifest+" attempt=1 status=503") ||
 		!strings.Contains(r.stderr, "url="+srv.URL+manifest+" attempt=2 status=200") {
 		t.Errorf("retry not logged (%s):\n%s", time.Since(start), r.stderr)
+	}
+}
+
+// TestNoDisplay: the default build, run with no arguments where there is no
+// display (a server, a CI job), says so in one line and exits 2 — no panic
+// or stack trace from the toolkit.
+func TestNoDisplay(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("DISPLAY and WAYLAND_DISPLAY decide only on Linux and the BSDs")
+	}
+	bin := vmimagesBinary(t)
+	var env []string
+	for _, kv := range procEnv(t) {
+		if k, _, _ := strings.Cut(kv, "="); k != "DISPLAY" && k != "WAYLAND_DISPLAY" {
+			env = append(env, kv)
+		}
+	}
+	r := runProc(t, bin, env)
+	if r.code != cli.ExitUsage || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 ||
+		!strings.Contains(r.stderr, "no display") || strings.Contains(r.stderr, "panic") {
+		t.Errorf("no arguments and no display: want exit 2 and one line saying there is no display\n%s", r)
 	}
 }

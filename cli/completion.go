@@ -87,6 +87,23 @@ func (r *runner) candidates(ctx context.Context, before []string, cur string) []
 		}
 		pos = append(pos, w)
 	}
+	if name, _, ok := strings.Cut(cur, "="); ok && strings.HasPrefix(cur, "-") {
+		// "--arch=a": the flag's values, written whole as the shells
+		// compare them with the word typed.
+		n, _ := flagName(name)
+		f := fs.Lookup(n)
+		if f == nil || isBoolFlag(f) {
+			return nil
+		}
+		var out []string
+		for _, c := range r.flagValues(ctx, f.Name, cmd, pos) {
+			if strings.HasPrefix(c, ":") {
+				continue // a file or folder after '=' is left to the shell
+			}
+			out = append(out, name+"="+c)
+		}
+		return out
+	}
 	if strings.HasPrefix(cur, "-") {
 		if cmd == nil {
 			return []string{"--help\tshow help", "--version\tprint the version"}

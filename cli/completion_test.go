@@ -93,6 +93,8 @@ func TestCompletionCandidates(t *testing.T) {
 	want([]string{"pull", "debian", ""}, []string{"latest", "12", "bookworm", "13", "trixie"}, "debian")
 	want([]string{"resolve", "ubuntu", "no"}, []string{"noble"}, "latest")
 	want([]string{"pull", "debian", "12", "--arch", ""}, []string{"x86_64", "aarch64"})
+	want([]string{"pull", "debian", "12", "--arch="}, []string{"--arch=x86_64", "--arch=aarch64"})
+	want([]string{"pull", "debian", "12", "--arch=a"}, []string{"--arch=aarch64"}, "--arch=x86_64")
 	want([]string{"pull", "--arch=arm64", "debian", "1"}, []string{"12", "13"})
 	want([]string{"completion", ""}, []string{"bash", "zsh", "fish"})
 	want([]string{"--cache-dir", ""}, []string{":dir"})

@@ -82,6 +82,8 @@ func TestJSONDocumentOnFailure(t *testing.T) {
 			code: cli.ExitFailure, keys: append(append([]string{}, pullDocKeys...), "signature", "kernel_source", "error")},
 		{name: "pull, unknown distro", env: env, args: []string{"pull", "nosuch", "1", "--json", "--cache-dir", empty},
 			code: cli.ExitUsage, keys: append(append([]string{}, pullDocKeys...), "error")},
+		{name: "list, bad flag before --json", env: env, args: []string{"list", "--bogus", "--json"},
+			code: cli.ExitUsage, keys: []string{"error"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := startProc(t, tc.env, tc.args...)

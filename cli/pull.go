@@ -129,8 +129,10 @@ func (r *runner) follow(ctx context.Context, job *core.Job) (*core.PreparedImage
 		case <-job.Done():
 			s := job.Snapshot()
 			p.finish(s)
-			for _, n := range s.Notices {
-				fmt.Fprintf(r.env.Stderr, "vmimages: %s\n", n)
+			if !r.g.quiet { // -q: stderr is for errors only
+				for _, n := range s.Notices {
+					fmt.Fprintf(r.env.Stderr, "vmimages: %s\n", n)
+				}
 			}
 			return job.Wait(context.Background())
 		case <-ctx.Done():

@@ -303,6 +303,16 @@ func TestRawDiskIsVerified(t *testing.T) {
 		t.Error("disk.raw is not the conversion of the verified disk after the pull")
 	}
 	s.run("verify", "debian", "12", "--arch", "amd64").ok(t)
+
+	// With -q, stderr carries errors only: the same notice is not printed.
+	flipByte(t, raw)
+	r = s.run("-q", "pull", "debian", "12", "--arch", "amd64", "--raw", "--mirror", mirror).ok(t)
+	if r.stderr != "" {
+		t.Errorf("pull -q printed a notice on stderr\n%s", r)
+	}
+	if got, _ := os.ReadFile(raw); !bytes.Equal(got, good) {
+		t.Error("disk.raw is not the conversion of the verified disk after the quiet pull")
+	}
 }
 
 // TestConvertProvesItsSource: convert refuses a disk.qcow2 that is not the

@@ -227,7 +227,8 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 			if err == nil {
 				// The URL recorded is where the bytes came from, after redirects.
 				err = tx.Stage(a.Role, r.Path, cache.AssetMeta{URL: cmp.Or(r.FinalURL, a.URL), Digest: a.Digest, Size: r.Size,
-					Validator: r.Validator, Format: a.Format, Signature: res.AssetSignatures[a.Role]})
+					Validator: r.Validator, Format: a.Format, Signature: res.AssetSignatures[a.Role],
+					ManifestURL: cmp.Or(a.ChecksumsFinalURL, a.ChecksumsURL), SignatureURL: cmp.Or(a.SignatureFinalURL, a.SignatureURL)})
 			}
 			if err != nil {
 				errs[i] = fmt.Errorf("%s (%s): %w", a.Role, a.Name, err)
@@ -257,7 +258,7 @@ func (j *Job) run(ctx context.Context) (*PreparedImage, error) {
 		meta.Signature.SignedAt = *sig.SignedAt
 	}
 	if d := res.Disk(); d != nil {
-		meta.Signature.ManifestURL = d.ChecksumsURL
+		meta.Signature.ManifestURL = cmp.Or(d.ChecksumsFinalURL, d.ChecksumsURL)
 	}
 	tx.SetProofs(res.Proofs)
 	return j.commit(ctx, tx, meta, raw, sig)

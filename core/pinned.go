@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -67,7 +68,7 @@ func (m *Manager) pinnedResolution(k cache.Key, latest *Resolution) (res *Resolu
 				Err: fmt.Errorf("%s now has %s %s, not the pinned %s", a.URL, la.Digest.Algorithm, la.Digest.Hex, a.Digest.Hex)}
 		}
 		r.Assets = append(r.Assets, catalog.Asset{Role: a.Role, Name: path.Base(a.URL), URL: a.URL, Digest: a.Digest,
-			Size: a.Size, Format: a.Format, ChecksumsURL: manifestURL})
+			Size: a.Size, Format: a.Format, ChecksumsURL: cmp.Or(a.ManifestURL, manifestURL), SignatureURL: a.SignatureURL})
 		per[a.Role] = a.Signature
 	}
 	if len(r.Assets) == 0 {

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -158,6 +159,8 @@ func (m *Manager) checkSignatures(ctx context.Context, res *catalog.Resolved, si
 	type checked struct {
 		text *manifest.Manifest
 		r    trust.Result
+		// sigURL is where the detached signature came from after redirects.
+		sigURL string
 	}
 	done := map[string]checked{}
 	for i := range res.Assets {
@@ -173,9 +176,10 @@ func (m *Manager) checkSignatures(ctx context.Context, res *catalog.Resolved, si
 				}
 				return SignatureInfo{}, nil, err
 			}
-			c = checked{text, r}
+			c = checked{text, r, a.SignatureFinalURL}
 			done[a.ChecksumsURL] = c
 		}
+		a.SignatureFinalURL = c.sigURL
 		// The digest must come from the bytes the signature covers.
 		if e, err := c.text.Lookup(a.Name); err != nil || e.Digest != a.Digest {
 			return SignatureInfo{}, nil, fmt.Errorf("%w: %s: the digest of %s is not in the signed text", ErrIntegrity, a.ChecksumsURL, a.Name)
@@ -194,7 +198,7 @@ func (m *Manager) checkSignatures(ctx context.Context, res *catalog.Resolved, si
 func manifestURLs(res *catalog.Resolved) []string {
 	urls := make([]string, 0, len(res.Assets))
 	for _, a := range res.Assets {
-		urls = append(urls, a.ChecksumsURL)
+		urls = append(urls, cmp.Or(a.ChecksumsFinalURL, a.ChecksumsURL))
 	}
 	return urls
 }
@@ -262,7 +266,7 @@ func (m *Manager) verifyManifest(ctx context.Context, res *catalog.Resolved, a *
 		signedText, r, err = m.keys.VerifyClearsigned(mf.Raw, sig.Keys)
 	case catalog.SigDetached:
 		var sigBytes []byte
-		sigBytes, err = m.dl.FetchSmall(ctx, a.SignatureURL, 1<<20)
+		sigBytes, a.SignatureFinalURL, err = m.dl.FetchSmallFinal(ctx, a.SignatureURL, 1<<20)
 		if err != nil {
 			var se *download.StatusError
 			if errors.As(err, &se) && se.Code == 404 {

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -492,4 +493,63 @@ func TestWeakestStatus(t *testing.T) {
 			t.Errorf("weakestStatus(%v) = %q, want %q", tt.per, got, tt.want)
 		}
 	}
+}
+
+// TestManifestURLsAfterRedirects: meta.json records where each asset's
+// manifest and signature came from after redirects — the image-level
+// manifest_url (the disk's) and one per asset, for Ubuntu's two manifests
+// (SHA256SUMS for the disk, unpacked/SHA256SUMS for kernel and initramfs).
+func TestManifestURLsAfterRedirects(t *testing.T) {
+	t.Run("debian", func(t *testing.T) {
+		mirror, _ := debianMirror(t)
+		target := tlsMirror(t, mirror)
+		rd := newRedirector(t, mirror, func(r *http.Request) string {
+			if strings.HasSuffix(r.URL.Path, "SHA512SUMS") {
+				return target.URL + r.URL.Path
+			}
+			return ""
+		})
+		m := newManager(t, map[string]string{"debian": rd.URL + "/debian/"}, func(o *Options) { o.Transport = tlsTransport(rd.Server) })
+		if _, err := wait(t, m.Pull(context.Background(), catalog.Ref{Distro: "debian", Version: "12", Arch: "x86_64"}, PullOptions{})); err != nil {
+			t.Fatal(err)
+		}
+		meta, err := m.Cache().ReadMeta(cache.Key{Distro: "debian", Version: "12", Arch: "x86_64"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := target.URL + "/debian/bookworm/" + bookwormBuild + "/SHA512SUMS"
+		if meta.Signature == nil || meta.Signature.ManifestURL != want {
+			t.Errorf("signature = %+v; want manifest_url %s", meta.Signature, want)
+		}
+		if a := meta.Asset(cache.RoleDisk); a == nil || a.ManifestURL != want {
+			t.Errorf("disk = %+v; want manifest_url %s", a, want)
+		}
+	})
+	t.Run("ubuntu", func(t *testing.T) {
+		var target atomic.Pointer[httptest.Server]
+		plain, rd, m, d := signedUbuntuBehind(t, func(plain *mirrortest.Server, r *http.Request) string {
+			if tg := target.Load(); tg != nil && (strings.HasSuffix(r.URL.Path, "SHA256SUMS") || strings.HasSuffix(r.URL.Path, "SHA256SUMS.gpg")) {
+				return tg.URL + r.URL.Path
+			}
+			return ""
+		})
+		target.Store(tlsMirror(t, plain))
+		if _, err := wait(t, m.Pull(context.Background(), catalog.Ref{Distro: "ubuntu", Version: "24.04", Arch: "x86_64"}, PullOptions{})); err != nil {
+			t.Fatal(err)
+		}
+		meta, err := m.Cache().ReadMeta(cache.Key{Distro: "ubuntu", Version: "24.04", Arch: "x86_64"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tg := target.Load().URL
+		if meta.Signature == nil || meta.Signature.ManifestURL != tg+d+"SHA256SUMS" {
+			t.Errorf("signature = %+v; want manifest_url %s", meta.Signature, tg+d+"SHA256SUMS")
+		}
+		for role, sums := range map[string]string{cache.RoleDisk: d + "SHA256SUMS", cache.RoleKernel: d + "unpacked/SHA256SUMS", cache.RoleInitramfs: d + "unpacked/SHA256SUMS"} {
+			a := meta.Asset(role)
+			if a == nil || a.ManifestURL != tg+sums || a.SignatureURL != tg+sums+".gpg" || a.Signature != SigVerified {
+				t.Errorf("%s = %+v; want manifest_url %s and signature_url %s.gpg (not %s…), verified", role, a, tg+sums, tg+sums, rd.URL)
+			}
+		}
+	})
 }

@@ -123,6 +123,11 @@ type AssetMeta struct {
 	// SignatureUnsigned or SignatureUnchecked. The image's status
 	// (Meta.Signature) is the weakest of its assets'.
 	Signature string `json:"signature,omitempty"`
+	// ManifestURL is the checksum manifest the digest came from, after
+	// redirects; SignatureURL its detached signature's, after redirects,
+	// where one was checked. Empty for files made locally.
+	ManifestURL  string `json:"manifest_url,omitempty"`
+	SignatureURL string `json:"signature_url,omitempty"`
 }
 
 // RawMeta describes the raw disk converted locally from the disk asset.

@@ -24,6 +24,24 @@ type Fetcher interface {
 	FetchSmall(ctx context.Context, url string, max int64) ([]byte, error)
 }
 
+// FinalURLFetcher is a Fetcher that also says where a document came from
+// after redirects. Resolve records that URL (Asset.ChecksumsFinalURL) when
+// its Fetcher is one; otherwise a manifest is taken to come from the URL
+// asked for.
+type FinalURLFetcher interface {
+	Fetcher
+	FetchSmallFinal(ctx context.Context, url string, max int64) (body []byte, finalURL string, err error)
+}
+
+// fetchFinal fetches url with f and says where it came from.
+func fetchFinal(ctx context.Context, f Fetcher, url string, max int64) ([]byte, string, error) {
+	if ff, ok := f.(FinalURLFetcher); ok {
+		return ff.FetchSmallFinal(ctx, url, max)
+	}
+	b, err := f.FetchSmall(ctx, url, max)
+	return b, url, err
+}
+
 // Ref names an image: a distro, a version (or "latest", or a codename) and a
 // canonical arch ("" means the host's).
 type Ref struct {
@@ -63,6 +81,11 @@ type Asset struct {
 	// detached signature, when the distribution publishes one.
 	ChecksumsURL string `json:"checksums_url"`
 	SignatureURL string `json:"signature_url,omitempty"`
+	// ChecksumsFinalURL is where the manifest came from after redirects
+	// ("" when unknown: then ChecksumsURL); SignatureFinalURL likewise for
+	// the detached signature, once it was fetched.
+	ChecksumsFinalURL string `json:"-"`
+	SignatureFinalURL string `json:"-"`
 	// Manifest is the parsed manifest, kept for signature checks.
 	Manifest *manifest.Manifest `json:"-"`
 }
@@ -184,7 +207,7 @@ func resolveAt(ctx context.Context, f Fetcher, d *Distro, v *Version, arch, base
 		Distro: d.ID, DistroName: d.Name, Version: v.Version, Codename: v.Codename,
 		Arch: arch, Build: build, Boot: d.Boot, Signature: d.SignatureFor(v),
 	}
-	manifests := map[string]*manifest.Manifest{}
+	manifests := map[string]fetchedManifest{}
 	for _, as := range s.Assets {
 		a, err := resolveAsset(ctx, f, base+dir, as, vars, res.Signature, manifests)
 		if err != nil {
@@ -204,7 +227,14 @@ func resolveAt(ctx context.Context, f Fetcher, d *Distro, v *Version, arch, base
 	return res, nil
 }
 
-func resolveAsset(ctx context.Context, f Fetcher, dirURL string, as AssetSpec, vars map[string]string, sig Signature, cache map[string]*manifest.Manifest) (Asset, error) {
+// fetchedManifest is a manifest read during one Resolve, with the URL it
+// came from after redirects.
+type fetchedManifest struct {
+	m     *manifest.Manifest
+	final string
+}
+
+func resolveAsset(ctx context.Context, f Fetcher, dirURL string, as AssetSpec, vars map[string]string, sig Signature, cache map[string]fetchedManifest) (Asset, error) {
 	file, err := expand(as.File, vars)
 	if err != nil {
 		return Asset{}, err
@@ -216,17 +246,20 @@ func resolveAsset(ctx context.Context, f Fetcher, dirURL string, as AssetSpec, v
 	}
 	av["checksums"] = sums
 	sumsURL := dirURL + sums
-	m, ok := cache[sumsURL]
+	fm, ok := cache[sumsURL]
 	if !ok {
-		b, err := f.FetchSmall(ctx, sumsURL, manifest.MaxSize)
+		b, final, err := fetchFinal(ctx, f, sumsURL, manifest.MaxSize)
 		if err != nil {
 			return Asset{}, &FetchError{URL: sumsURL, Err: err}
 		}
-		if m, err = manifest.ParseBytes(b); err != nil {
+		m, err := manifest.ParseBytes(b)
+		if err != nil {
 			return Asset{}, fmt.Errorf("%s: %w", sumsURL, err)
 		}
-		cache[sumsURL] = m
+		fm = fetchedManifest{m: m, final: final}
+		cache[sumsURL] = fm
 	}
+	m := fm.m
 	name := path.Base(file)
 	e, err := m.Lookup(name)
 	if err != nil {
@@ -234,7 +267,7 @@ func resolveAsset(ctx context.Context, f Fetcher, dirURL string, as AssetSpec, v
 	}
 	a := Asset{
 		Role: as.Role, Name: name, URL: dirURL + file, Digest: e.Digest, Size: e.Size,
-		Format: as.Format, ChecksumsURL: sumsURL, Manifest: m,
+		Format: as.Format, ChecksumsURL: sumsURL, ChecksumsFinalURL: fm.final, Manifest: m,
 	}
 	if sig.Kind == SigDetached {
 		sf, err := expand(sig.File, av)

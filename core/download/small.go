@@ -21,11 +21,18 @@ import (
 //
 // grab is not used here: its in-memory mode (NoStore) has no size cap.
 func (c *Client) FetchSmall(ctx context.Context, url string, limit int64) ([]byte, error) {
+	b, _, err := c.FetchSmallFinal(ctx, url, limit)
+	return b, err
+}
+
+// FetchSmallFinal is FetchSmall that also returns the URL the document
+// came from after redirects (url itself when there were none).
+func (c *Client) FetchSmallFinal(ctx context.Context, url string, limit int64) ([]byte, string, error) {
 	if err := checkURL(url); err != nil {
-		return nil, fmt.Errorf("fetch %q: %w", url, err)
+		return nil, "", fmt.Errorf("fetch %q: %w", url, err)
 	}
 	if err := checkFirst(ctx, url); err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", url, err)
+		return nil, "", fmt.Errorf("fetch %s: %w", url, err)
 	}
 	// One deadline over every attempt: a server that trickles a byte now
 	// and then never stalls, yet must not hold the caller forever.
@@ -34,31 +41,31 @@ func (c *Client) FetchSmall(ctx context.Context, url string, limit int64) ([]byt
 	defer cancel()
 	failures := 0
 	for {
-		b, err := c.getSmall(dctx, url, limit)
+		b, final, err := c.getSmall(dctx, url, limit)
 		if err == nil {
-			return b, nil
+			return b, final, nil
 		}
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("fetch %s: %w", url, ctx.Err())
+			return nil, "", fmt.Errorf("fetch %s: %w", url, ctx.Err())
 		}
 		if dctx.Err() != nil {
-			return nil, context.Cause(dctx)
+			return nil, "", context.Cause(dctx)
 		}
 		var rt *retryError
 		if !errors.As(err, &rt) {
-			return nil, err
+			return nil, "", err
 		}
 		if failures++; failures > min(c.opts.Retries, maxSmallRetries) {
-			return nil, fmt.Errorf("%w (gave up after %d attempts)", rt.err, failures)
+			return nil, "", fmt.Errorf("%w (gave up after %d attempts)", rt.err, failures)
 		}
 		if notify, ok := ctx.Value(retryKey{}).(func(error)); ok {
 			notify(rt.err)
 		}
 		if err := sleep(dctx, max(c.opts.Backoff(failures), rt.after)); err != nil {
 			if ctx.Err() == nil && dctx.Err() != nil {
-				return nil, context.Cause(dctx)
+				return nil, "", context.Cause(dctx)
 			}
-			return nil, fmt.Errorf("fetch %s: %w", url, err)
+			return nil, "", fmt.Errorf("fetch %s: %w", url, err)
 		}
 	}
 }
@@ -76,12 +83,12 @@ func WithRetryNotice(ctx context.Context, notice func(cause error)) context.Cont
 // (1+2+4 s with the default backoff), not after half a minute.
 const maxSmallRetries = 3
 
-func (c *Client) getSmall(ctx context.Context, url string, limit int64) ([]byte, error) {
+func (c *Client) getSmall(ctx context.Context, url string, limit int64) ([]byte, string, error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	req, err := http.NewRequestWithContext(actx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", url, err)
+		return nil, "", fmt.Errorf("fetch %s: %w", url, err)
 	}
 	req.Header.Set("User-Agent", c.opts.UserAgent)
 	var read atomic.Int64
@@ -90,29 +97,30 @@ func (c *Client) getSmall(ctx context.Context, url string, limit int64) ([]byte,
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
 		if refused(err) {
-			return nil, withURL(url, err)
+			return nil, "", withURL(url, err)
 		}
-		return nil, c.smallErr(actx, url, err)
+		return nil, "", c.smallErr(actx, url, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
 		se := &StatusError{URL: url, Code: resp.StatusCode}
 		if retryableStatus(se.Code) {
-			return nil, &retryError{err: se, after: retryAfter(resp)}
+			return nil, "", &retryError{err: se, after: retryAfter(resp)}
 		}
-		return nil, se
+		return nil, "", se
 	}
 	if resp.ContentLength > limit {
-		return nil, fmt.Errorf("fetch %s: %w: %d bytes, at most %d accepted", url, ErrTooLarge, resp.ContentLength, limit)
+		return nil, "", fmt.Errorf("fetch %s: %w: %d bytes, at most %d accepted", url, ErrTooLarge, resp.ContentLength, limit)
 	}
 	b, err := io.ReadAll(&countingReader{r: io.LimitReader(resp.Body, limit+1), n: &read})
 	if err != nil {
-		return nil, c.smallErr(actx, url, err)
+		return nil, "", c.smallErr(actx, url, err)
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("fetch %s: %w: more than %d bytes", url, ErrTooLarge, limit)
+		return nil, "", fmt.Errorf("fetch %s: %w: more than %d bytes", url, ErrTooLarge, limit)
 	}
-	return b, nil
+	// The URL the body came from: the last hop's, after redirects.
+	return b, resp.Request.URL.String(), nil
 }
 
 // smallErr turns a transport or read error into a retryable one, naming a

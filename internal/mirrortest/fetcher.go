@@ -26,6 +26,13 @@ func (s *Server) NewFetcher() *Fetcher { return &Fetcher{Client: s.Client()} }
 
 // FetchSmall fetches url into memory, failing past limit bytes.
 func (f *Fetcher) FetchSmall(ctx context.Context, url string, limit int64) ([]byte, error) {
+	b, _, err := f.FetchSmallFinal(ctx, url, limit)
+	return b, err
+}
+
+// FetchSmallFinal is FetchSmall that also returns the URL the body came
+// from after redirects (it satisfies catalog.FinalURLFetcher).
+func (f *Fetcher) FetchSmallFinal(ctx context.Context, url string, limit int64) ([]byte, string, error) {
 	f.mu.Lock()
 	if f.caps == nil {
 		f.caps = map[string]int64{}
@@ -34,7 +41,7 @@ func (f *Fetcher) FetchSmall(ctx context.Context, url string, limit int64) ([]by
 	f.mu.Unlock()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	c := f.Client
 	if c == nil {
@@ -42,20 +49,20 @@ func (f *Fetcher) FetchSmall(ctx context.Context, url string, limit int64) ([]by
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%w: %s", ErrStatus, resp.Status)
+		return nil, "", fmt.Errorf("%w: %s", ErrStatus, resp.Status)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("response larger than %d bytes", limit)
+		return nil, "", fmt.Errorf("response larger than %d bytes", limit)
 	}
-	return b, nil
+	return b, resp.Request.URL.String(), nil
 }
 
 // Caps returns a copy of the limit asked for each URL fetched.
