@@ -125,7 +125,7 @@ func TestShellCompletionEndToEnd(t *testing.T) {
 		bash := needTool(t, "bash")
 		file := script("bash")
 		for line, want := range map[string]string{
-			"vmimages pu":                "pull",
+			"vmimages pul":               "pull",
 			"vmimages pull deb":          "debian",
 			"vmimages pull debian bo":    "bookworm",
 			"vmimages --mirror deb":      "debian=",

@@ -23,7 +23,7 @@ import (
 // registries.
 func registryCommands() []*command {
 	return []*command{
-		{name: "push", args: "DISTRO VERSION oci://HOST[:PORT]/REPO", summary: "publish a cached image, with the distribution's checksums and signature, to an OCI registry",
+		{name: "push", args: "DISTRO VERSION oci://…", summary: "publish a cached image with the distribution's checksums and signature to an OCI registry, oci://HOST[:PORT]/REPO",
 			flags: func(fs *flag.FlagSet, o *cmdOpts) { jsonFlag(fs, o); archFlag(fs, o) }, run: runPush},
 		{name: "login", args: "HOST[:PORT]", summary: "check and save credentials for an OCI registry (where docker and podman keep theirs)",
 			flags: func(fs *flag.FlagSet, o *cmdOpts) {

@@ -102,6 +102,11 @@ func TestRegistryPushThenPullWithUpstreamDown(t *testing.T) {
 	if got := strs(t, doc, "tags"); !slices.Equal(got, []string{"12-x86_64", "12-x86_64-" + debianBuild}) {
 		t.Errorf("tags = %v", got)
 	}
+	if ex, ok := readmeJSONExamples(t)["push"]; !ok {
+		t.Error("no README example for push --json")
+	} else {
+		sameKeys(t, "push", ex, doc)
+	}
 
 	s, r := freshPull(t, reg.Ref("lab/vm"))
 	r.ok(t)

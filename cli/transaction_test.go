@@ -136,7 +136,7 @@ func TestKilledUpdateKeepsPinnedBuild(t *testing.T) {
 	if got, _ := os.ReadFile(filepath.Join(imgDir, "disk.qcow2")); !bytes.Equal(got, newDisk) {
 		t.Error("after the update, disk.qcow2 is not the new build")
 	}
-	if names, want := dirNames(t, imgDir), []string{".lock", ".meta.lock", "disk.qcow2", "meta.json"}; !slices.Equal(names, want) {
+	if names, want := dirNames(t, imgDir), []string{".lock", ".meta.lock", "disk.qcow2", "meta.json", "proof"}; !slices.Equal(names, want) {
 		t.Errorf("image folder holds %v, want %v", names, want)
 	}
 	if images := listJSON(t, env, cacheDir); len(images) != 1 || images[0]["state"] != "ready" || images[0]["build"] != debianBuild {
