@@ -203,7 +203,7 @@ EOF2
 	[ -n "$REG_PID" ] || { echo "bench: docker-registry did not start" >&2; cat "$WORK/registry.log" >&2; exit 1; }
 	SERVER_PID="$SERVER_PID $REG_PID"
 	REG=oci://127.0.0.1:$REG_PORT/bench
-	"${PULL[@]}" --cache-dir "$WORK/regsrc" bench 1
+	"${PULL[@]}" --cache-dir "$WORK/regsrc" bench 1 >/dev/null
 	measure push "$BIN" push -q bench 1 --arch amd64 "$REG" --cache-dir "$WORK/regsrc"
 	BLOB_URL=http://127.0.0.1:$REG_PORT/v2/bench/bench/blobs/sha256:$SHA256
 	for run in $(seq "$RUNS"); do
