@@ -30,6 +30,7 @@ type settingsView struct {
 	parallel  *widget.Select
 	bandwidth *widget.Entry
 	convert   *widget.RadioGroup
+	registry  *widget.Entry
 	save      *widget.Button
 	revert    *widget.Button
 	status    *widget.Label
@@ -64,6 +65,8 @@ func newSettingsView(u *UI) *settingsView {
 	}
 	s.convert = widget.NewRadioGroup(labels, nil)
 	s.convert.Required = true
+	s.registry = widget.NewEntry()
+	s.registry.SetPlaceHolder("oci://registry.lab:5000/vmimages")
 	s.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), s.submit)
 	s.save.Importance = widget.HighImportance
 	s.revert = widget.NewButtonWithIcon("Revert", theme.ContentUndoIcon(), s.load)
@@ -82,6 +85,7 @@ func newSettingsView(u *UI) *settingsView {
 		key("Parallel downloads"), field(container.NewHBox(s.parallel), "How many files download at once. Applies at once."),
 		key("Bandwidth cap"), field(s.bandwidth, "For all downloads together, like 20M for 20 MiB/s; empty for no limit. Applies at once."),
 		key("Convert disks to raw"), field(s.convert, "Apple Virtualization and UTM need raw disks; QEMU reads qcow2. Applies to the next download."),
+		key("Registry"), field(s.registry, "Pull from this OCI registry first, proving every file against the distribution's checksums, and from upstream when it cannot serve an image; empty for never. Applies to the next download."),
 	)
 	where := "These settings are saved in " + u.m.ConfigPath() + ", which the vmimages command line reads too."
 	if u.m.ConfigPath() == "" {
@@ -121,6 +125,7 @@ func (s *settingsView) load() {
 	}
 	s.parallel.SetSelected(n)
 	s.bandwidth.SetText(c.Bandwidth)
+	s.registry.SetText(c.Registry)
 	conv := c.Convert
 	if conv == "" {
 		conv = config.ConvertAuto
@@ -185,6 +190,7 @@ func (s *settingsView) submit() {
 		fmt.Sscan(n, &c.Parallel)
 	}
 	c.Bandwidth = strings.TrimSpace(s.bandwidth.Text)
+	c.Registry = strings.TrimSpace(s.registry.Text)
 	c.Convert = ""
 	for _, ch := range convertChoices {
 		if ch.label == s.convert.Selected && ch.value != config.ConvertAuto {

@@ -317,6 +317,18 @@ func TestSettingsSave(t *testing.T) {
 		t.Errorf("saved %+v", c)
 	}
 
+	// The registry applies to the next pull; a bad address is refused.
+	s.registry.SetText("oci://registry.lab:5000/vmimages")
+	h.tap(s.save)
+	h.waitFor("the registry saved", func() bool { c, _ := config.Load(path); return c.Registry != "" })
+	if h.m.Registry() != "oci://registry.lab:5000/vmimages" {
+		t.Errorf("registry in effect: %q", h.m.Registry())
+	}
+	s.registry.SetText("https://registry.lab/x")
+	h.tap(s.save)
+	h.waitFor("a dialog about the registry", func() bool { d := h.topDialog(); return d != nil && strings.Contains(d.Text, "registry") })
+	s.registry.SetText("")
+
 	s.mirrors.SetText("debian=https://a.example/\ndebain=https://b.example/")
 	h.tap(s.save)
 	d := h.topDialog()
