@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -14,6 +15,7 @@ import (
 
 	"vmimages/core"
 	"vmimages/core/cache"
+	"vmimages/core/registry"
 	"vmimages/core/units"
 )
 
@@ -184,7 +186,32 @@ func setEnabled(b *widget.Button, on bool) {
 func sameSnapshot(a, b core.Snapshot) bool {
 	return a.ID == b.ID && a.Phase == b.Phase && a.BytesDone == b.BytesDone && a.BytesTotal == b.BytesTotal &&
 		int64(a.Speed) == int64(b.Speed) && a.ETA/1e9 == b.ETA/1e9 && a.Retrying == b.Retrying &&
-		a.Err == b.Err && a.Title == b.Title && a.Build == b.Build && len(a.Notices) == len(b.Notices)
+		a.Err == b.Err && a.Title == b.Title && a.Build == b.Build && len(a.Notices) == len(b.Notices) &&
+		a.Source == b.Source
+}
+
+// sourceText says where a pull's bytes come from: "from registry
+// HOST/REPO", "from HOST" (the distribution's server or its mirror), or ""
+// when the job moves no bytes.
+func (u *UI) sourceText(s core.Snapshot) string {
+	switch s.Source {
+	case "":
+		return ""
+	case core.SourceUpstream:
+		d, err := u.m.Catalog().Distro(s.Key.Distro)
+		if err != nil {
+			return ""
+		}
+		base, err := url.Parse(d.Base)
+		if err != nil || base.Host == "" {
+			return ""
+		}
+		return "from " + base.Host
+	}
+	if t, err := registry.ParseTarget(s.Source); err == nil {
+		return "from registry " + strings.TrimPrefix(t.String(), "oci://")
+	}
+	return "from " + s.Source
 }
 
 // describeProgress is "123.4 MiB of 612.0 MiB · 12.3 MiB/s · 38s left".
@@ -352,6 +379,9 @@ func (it *dlItem) show(id widget.ListItemID) {
 			detail = describeProgress(s)
 			detail = strings.ToUpper(detail[:1]) + detail[1:]
 		}
+	}
+	if from := it.v.u.sourceText(s); from != "" && s.Phase != core.PhaseFailed {
+		detail += " · " + from
 	}
 	setLabel(it.detail, detail, imp)
 	fix := remedy{}
