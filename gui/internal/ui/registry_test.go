@@ -63,4 +63,3 @@ func TestDownloadRowShowsSource(t *testing.T) {
 		t.Errorf("registry row does not read %q:\n%s", want, row)
 	}
 }
-
