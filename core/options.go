@@ -61,10 +61,14 @@ type Options struct {
 	RegistryCredentials credentials.Store
 }
 
-// registryRef is the registry pulls try first, "" for none.
+// registryRef is the registry pulls try first, "" for none: the
+// override, else the settings' registry unless it is switched off.
 func (o Options) registryRef(c config.Config) string {
 	switch o.Registry {
 	case "":
+		if c.RegistryOff {
+			return ""
+		}
 		return c.Registry
 	case "none":
 		return ""

@@ -55,6 +55,9 @@ type Config struct {
 	// Registry is an OCI registry ("oci://HOST[:PORT]/REPO") that pulls
 	// try first, falling back to upstream.
 	Registry string `toml:"registry,omitempty"`
+	// RegistryOff keeps Registry's address but pulls from upstream only
+	// (the window's "Try the team registry first", unticked).
+	RegistryOff bool `toml:"registry_off,omitempty"`
 	// InsecureRegistries are registry hosts ("host" or "host:port") that
 	// may be reached over plain http; loopback hosts always may.
 	InsecureRegistries []string `toml:"insecure_registries,omitempty"`

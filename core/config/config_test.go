@@ -90,4 +90,13 @@ func TestRegistrySettings(t *testing.T) {
 	if err != nil || c.Registry != "oci://registry.lab:5000/vmimages" || !reflect.DeepEqual(c.InsecureRegistries, []string{"registry.lab:5000"}) {
 		t.Fatalf("Load = %+v, %v", c, err)
 	}
+	// Switched off, the address is kept.
+	c.RegistryOff = true
+	if err := c.Save(p); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Load(p)
+	if err != nil || !c.RegistryOff || c.Registry != "oci://registry.lab:5000/vmimages" {
+		t.Fatalf("after saving registry_off: %+v, %v", c, err)
+	}
 }

@@ -2,9 +2,13 @@ package ui
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2/test"
+
+	"vmimages/core"
 	"vmimages/core/config"
 	"vmimages/internal/registrytest"
 )
@@ -61,5 +65,39 @@ func TestDownloadRowShowsSource(t *testing.T) {
 	want := "from registry " + reg.Host + "/lab/vm"
 	if row := download(); !strings.Contains(row, want) || strings.Contains(row, mirrorHost) {
 		t.Errorf("registry row does not read %q:\n%s", want, row)
+	}
+}
+
+// TestRegistryFirstToggle switches the registry off and on from Settings:
+// the address stays in the settings file, and pulls use the registry only
+// while the box is ticked.
+func TestRegistryFirstToggle(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	h := newHarness(t, nil, func(o *core.Options) { o.ConfigPath = path })
+	s := h.u.set
+	const addr = "oci://registry.lab:5000/vmimages"
+	if !s.regFirst.Checked {
+		t.Error("the registry box starts unticked")
+	}
+	s.registry.SetText(addr)
+	test.Tap(s.regFirst)
+	h.tap(s.save)
+	h.waitFor("the registry saved switched off", func() bool { c, _ := config.Load(path); return c.RegistryOff })
+	if c, _ := config.Load(path); c.Registry != addr {
+		t.Errorf("switching the registry off erased the address: %+v", c)
+	}
+	if r := h.m.Registry(); r != "" {
+		t.Errorf("registry in effect while switched off: %q", r)
+	}
+	h.tap(s.revert)
+	if s.registry.Text != addr || s.regFirst.Checked {
+		t.Errorf("after Revert: field %q, box ticked %v", s.registry.Text, s.regFirst.Checked)
+	}
+
+	test.Tap(s.regFirst)
+	h.tap(s.save)
+	h.waitFor("the registry saved switched on", func() bool { c, _ := config.Load(path); return !c.RegistryOff && c.Registry == addr })
+	if r := h.m.Registry(); r != addr {
+		t.Errorf("registry in effect: %q, want %q", r, addr)
 	}
 }

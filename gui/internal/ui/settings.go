@@ -31,6 +31,7 @@ type settingsView struct {
 	bandwidth *widget.Entry
 	convert   *widget.RadioGroup
 	registry  *widget.Entry
+	regFirst  *widget.Check
 	save      *widget.Button
 	revert    *widget.Button
 	status    *widget.Label
@@ -67,6 +68,7 @@ func newSettingsView(u *UI) *settingsView {
 	s.convert.Required = true
 	s.registry = widget.NewEntry()
 	s.registry.SetPlaceHolder("oci://registry.lab:5000/vmimages")
+	s.regFirst = widget.NewCheck("Try the team registry first", nil)
 	s.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), s.submit)
 	s.save.Importance = widget.HighImportance
 	s.revert = widget.NewButtonWithIcon("Revert", theme.ContentUndoIcon(), s.load)
@@ -85,7 +87,7 @@ func newSettingsView(u *UI) *settingsView {
 		key("Parallel downloads"), field(container.NewHBox(s.parallel), "How many files download at once. Applies at once."),
 		key("Bandwidth cap"), field(s.bandwidth, "For all downloads together, like 20M for 20 MiB/s; empty for no limit. Applies at once."),
 		key("Convert disks to raw"), field(s.convert, "Apple Virtualization and UTM need raw disks; QEMU reads qcow2. Applies to the next download."),
-		key("Registry"), field(s.registry, "Pull from this OCI registry first, proving every file against the distribution's checksums, and from upstream when it cannot serve an image; empty for never. Applies to the next download."),
+		key("Registry"), field(container.NewVBox(s.registry, s.regFirst), "Pull from this OCI registry first, proving every file against the distribution's checksums, and from upstream when it cannot serve an image; empty for never. Untick the box to pull from upstream only and keep the address. Applies to the next download."),
 	)
 	where := "These settings are saved in " + u.m.ConfigPath() + ", which the vmimages command line reads too."
 	if u.m.ConfigPath() == "" {
@@ -126,6 +128,7 @@ func (s *settingsView) load() {
 	s.parallel.SetSelected(n)
 	s.bandwidth.SetText(c.Bandwidth)
 	s.registry.SetText(c.Registry)
+	s.regFirst.SetChecked(!c.RegistryOff)
 	conv := c.Convert
 	if conv == "" {
 		conv = config.ConvertAuto
@@ -191,6 +194,7 @@ func (s *settingsView) submit() {
 	}
 	c.Bandwidth = strings.TrimSpace(s.bandwidth.Text)
 	c.Registry = strings.TrimSpace(s.registry.Text)
+	c.RegistryOff = !s.regFirst.Checked
 	c.Convert = ""
 	for _, ch := range convertChoices {
 		if ch.label == s.convert.Selected && ch.value != config.ConvertAuto {
