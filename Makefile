@@ -11,13 +11,13 @@ LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # System packages: cgo + GL headers for Fyne, qemu-img for conversion, Xvfb,
 # D-Bus, X tools and a window manager (openbox) for the window smoke and
 # tray tests and the screenshots, zsh and fish to check the completion
-# scripts; for the direct-boot tests: QEMU system emulators, busybox, sfdisk
+# scripts and groff the man page; for the direct-boot tests: QEMU system emulators, busybox, sfdisk
 # and the mkfs and copy tools that build real disks (ext4, XFS, FAT, btrfs).
 APT_PKGS := gcc pkg-config libgl1-mesa-dev xorg-dev qemu-utils xvfb xauth \
             dbus dbus-x11 x11-utils xdotool imagemagick openbox curl zsh fish \
             qemu-system-x86 qemu-system-arm busybox-static fdisk e2fsprogs \
             xfsprogs dosfstools mtools btrfs-progs zstd \
-            docker-registry
+            docker-registry groff-base
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -158,6 +158,13 @@ _vmimages; printf '%s\n' "${COMPREPLY[@]}"`, "bash", file, line)
 // command's --help say, as both come from the same texts.
 func TestManPageFromHelp(t *testing.T) {
 	page := run(t, "__man").ok(t).stdout
+	// troff reads bytes, not UTF-8, unless told: non-ASCII help text must
+	// reach the page as roff glyph escapes.
+	for i, l := range strings.Split(page, "\n") {
+		if strings.IndexFunc(l, func(r rune) bool { return r >= 0x80 }) >= 0 {
+			t.Errorf("man page line %d is not ASCII: %q", i+1, l)
+		}
+	}
 	plain := strings.NewReplacer(`\-`, "-", `\e`, `\`, `\fI`, "", `\fR`, "", `\fB`, "").Replace(page)
 	help := run(t, "help").ok(t).stdout
 	_, cmds, _ := strings.Cut(help, "Commands:\n")

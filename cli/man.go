@@ -105,6 +105,24 @@ func manFlags(w io.Writer, fs *flag.FlagSet) {
 func roffEscape(s string) string {
 	s = strings.ReplaceAll(s, `\`, `\e`)
 	s = strings.ReplaceAll(s, "-", `\-`)
+	// Non-ASCII text in the help (an ellipsis, a dash) is written as roff's
+	// named glyphs or \[uXXXX], which every troff reads whatever its locale.
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r < 0x80:
+			b.WriteRune(r)
+		case r == '…':
+			b.WriteString(`\&...`)
+		case r == '—':
+			b.WriteString(`\(em`)
+		case r == '–':
+			b.WriteString(`\(en`)
+		default:
+			fmt.Fprintf(&b, `\[u%04X]`, r)
+		}
+	}
+	s = b.String()
 	if strings.HasPrefix(s, ".") || strings.HasPrefix(s, "'") {
 		s = `\&` + s
 	}
