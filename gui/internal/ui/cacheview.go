@@ -55,6 +55,9 @@ type cacheView struct {
 	newDisk   *widget.Button // "New VM disk…"
 	// newDiskForm is the open "New VM disk…" dialog's fields (tests fill it).
 	newDiskForm *newDiskForm
+	publish     *widget.Button // "Publish to registry…"
+	// publishForm is the open "Publish to registry…" dialog's fields.
+	publishForm *publishForm
 	remove      *widget.Button
 	selPane     *fyne.Container
 	noSel       *widget.Label
@@ -124,14 +127,15 @@ func newCacheView(u *UI) *cacheView {
 	c.reveal = widget.NewButtonWithIcon("Show in folder", theme.FolderOpenIcon(), func() { c.revealSelected() })
 	c.copyPath = widget.NewButtonWithIcon("Copy path…", theme.ContentCopyIcon(), func() { c.showCopyMenu() })
 	c.newDisk = widget.NewButtonWithIcon("New VM disk…", theme.ContentAddIcon(), func() { c.newDiskSelected() })
+	c.publish = widget.NewButtonWithIcon("Publish to registry…", theme.UploadIcon(), func() { c.publishSelected() })
 	c.update = widget.NewButtonWithIcon("Update", theme.DownloadIcon(), func() { c.updateSelected() })
 	c.update.Importance = widget.HighImportance
 	c.update.Hide()
 	c.remove = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), func() { c.deleteSelected() })
 	c.remove.Importance = widget.DangerImportance
-	buttons := container.NewHBox(c.verify, c.convert, c.reveal, c.copyPath, c.newDisk, c.update, layout.NewSpacer(), c.remove)
+	buttons := container.NewHBox(c.verify, c.convert, c.reveal, c.copyPath, c.newDisk, c.publish, c.update, layout.NewSpacer(), c.remove)
 	c.selPane = container.NewVBox(c.selTitle, c.selInfo, c.selStatus, c.opBar, buttons)
-	c.noSel = widget.NewLabel("Select an image to verify, convert, show, copy or delete it.")
+	c.noSel = widget.NewLabel("Select an image to verify, convert, show, copy, publish or delete it.")
 	c.selPane.Hide()
 
 	c.footer = widget.NewLabel("")
@@ -458,6 +462,15 @@ func (c *cacheView) showSelection() {
 	switch {
 	case busy && op.kind == opVerify:
 		c.selStatus.SetText("Verifying: re-hashing every file and comparing it with the digest recorded at download…")
+	case busy && op.kind == opPush:
+		status := "Publishing to the registry"
+		if op.note != "" {
+			status += ": " + op.note
+			if op.total > 0 {
+				status += " · " + units.Bytes(op.done) + " of " + units.Bytes(op.total)
+			}
+		}
+		c.selStatus.SetText(status + "…")
 	case busy && op.kind == opConvert:
 		c.selStatus.SetText("Converting the disk to raw with qemu-img…")
 	case busy:
@@ -494,6 +507,7 @@ func (c *cacheView) showSelection() {
 	canConvert := c.u.m.CanConvert()
 	setEnabled(c.convert, ready && !busy && !hasRaw && diskFormat(im) != "raw" && canConvert)
 	setEnabled(c.remove, !busy)
+	setEnabled(c.publish, ready && !busy)
 	_, pulling := c.u.liveJobs[im.Key]
 	if pulling {
 		setButtonText(c.remove, "Stop and delete…")

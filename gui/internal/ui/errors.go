@@ -13,6 +13,7 @@ import (
 	"vmimages/core/download"
 	"vmimages/core/manifest"
 	"vmimages/core/qemuimg"
+	"vmimages/core/registry"
 	"vmimages/core/trust"
 )
 
@@ -125,6 +126,16 @@ func advice(err error) string {
 		return "Upstream publishes no build of this version for this architecture. Choose another version or architecture, press Refresh catalog, or check the mirror in Settings."
 	case errors.Is(err, catalog.ErrNotInCatalog):
 		return "Choose an entry from the Catalog tab."
+	case errors.Is(err, registry.ErrUnauthorized):
+		return "The registry refused access. Log in to it first: docker login, podman login or vmimages login HOST in a terminal save credentials this window uses too."
+	case errors.Is(err, registry.ErrPlainHTTP):
+		return "The registry speaks plain http. Use one that speaks https, or list its host under insecure_registries in the settings file."
+	case errors.Is(err, core.ErrNoProof):
+		return "This image was downloaded by an older version that did not keep the distribution's checksum files, so it cannot be published with its proof. Delete it and download it again."
+	case errors.Is(err, registry.ErrBadManifest), errors.Is(err, registry.ErrBlobDigest):
+		return "The registry served something that does not prove out; nothing was cached. Tell whoever runs the registry."
+	case errors.As(err, new(*registry.NetError)):
+		return "Check that the registry is running and that the address is right."
 	case errors.Is(err, config.ErrInvalid):
 		return "Correct the value in Settings and save again."
 	case errors.Is(err, context.Canceled):

@@ -75,6 +75,7 @@ func (c *cacheView) actionsMenu() *fyne.Menu {
 	if c.newDisk.Visible() {
 		items = append(items, buttonItem(c.newDisk))
 	}
+	items = append(items, buttonItem(c.publish))
 	if c.update.Visible() {
 		items = append(items, buttonItem(c.update))
 	}

@@ -2,10 +2,13 @@ package ui
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"vmimages/core"
@@ -99,5 +102,94 @@ func TestRegistryFirstToggle(t *testing.T) {
 	h.waitFor("the registry saved switched on", func() bool { c, _ := config.Load(path); return !c.RegistryOff && c.Registry == addr })
 	if r := h.m.Registry(); r != addr {
 		t.Errorf("registry in effect: %q, want %q", r, addr)
+	}
+}
+
+// TestPublishToRegistry publishes a cached image from the Cache view to a
+// real registry: the address comes from Settings, the dialog that follows
+// names the tags, the registry holds them, and a registry that is not
+// there gets an error that says what to check. The button is off while
+// another job runs on the image.
+func TestPublishToRegistry(t *testing.T) {
+	reg := registrytest.Start(t, registrytest.Options{})
+	srv, _ := newMirror(t, 300_000)
+	h := newHarness(t, srv, nil)
+	u := h.u
+	k := hostKey("12")
+	if _, err := h.m.Pull(context.Background(), refOf(k), core.PullOptions{}).Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.m.SetConfig(config.Config{Registry: reg.Ref("lab/vm"), RegistryOff: true}); err != nil {
+		t.Fatal(err)
+	}
+	u.ShowTab("cache")
+	u.reloadCache()
+	h.waitFor("the image in the cache view", func() bool { return strings.Contains(h.cacheRow(k), "ready") })
+	if !u.cv.Select(k) {
+		t.Fatal("cannot select the image")
+	}
+	c := u.cv
+
+	// Another job on the image turns Publish off until it ends.
+	u.ops.start(k, opVerify)
+	u.pokeTick()
+	h.waitFor("Publish to be off during a verify", func() bool { return c.publish.Disabled() })
+	u.ops.end(k)
+	u.pokeTick()
+	h.waitFor("Publish to be back", func() bool { return !c.publish.Disabled() })
+
+	// The right-click menu offers it too.
+	var item *fyne.MenuItem
+	for _, it := range c.actionsMenu().Items {
+		if it.Label == "Publish to registry…" {
+			item = it
+		}
+	}
+	if item == nil || item.Disabled {
+		t.Fatalf("the row's menu lacks an enabled Publish to registry…: %+v", item)
+	}
+
+	// A registry that is not there: the error says what to check.
+	item.Action()
+	h.pump()
+	f := c.publishForm
+	if f == nil || f.addr.Text != reg.Ref("lab/vm") {
+		t.Fatalf("the address is not prefilled from Settings: %+v", f)
+	}
+	f.addr.SetText("oci://127.0.0.1:1/lab/vm")
+	h.tap(f.dlg.Buttons["Publish"])
+	h.waitFor("the could-not dialog", func() bool {
+		d := h.u.dialog
+		return d != nil && strings.HasPrefix(d.Title, "Could not publish") && strings.Contains(d.Text, "registry is running")
+	})
+	h.u.dialog.Hide()
+
+	h.tap(c.publish)
+	f = c.publishForm
+	h.tap(f.dlg.Buttons["Publish"])
+	build := "20260810-2566"
+	tags := "12-" + k.Arch + " and 12-" + k.Arch + "-" + build
+	h.waitFor("the published dialog", func() bool {
+		d := h.u.dialog
+		return d != nil && strings.HasPrefix(d.Title, "Published ")
+	})
+	if d := h.u.dialog; !strings.Contains(d.Text, reg.Host+"/lab/vm/debian") || !strings.Contains(d.Text, tags) || !strings.Contains(d.Text, "Sent disk") {
+		t.Errorf("published dialog reads %q", d.Text)
+	}
+	resp, err := reg.HTTPClient().Get(reg.BaseURL() + "/v2/lab/vm/debian/tags/list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list struct{ Tags []string }
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(list.Tags)
+	if want := []string{"12-" + k.Arch, "12-" + k.Arch + "-" + build}; !slices.Equal(list.Tags, want) {
+		t.Errorf("the registry holds tags %v, want %v", list.Tags, want)
+	}
+	if !strings.Contains(c.selStatus.Text, "Published to") {
+		t.Errorf("selection status reads %q", c.selStatus.Text)
 	}
 }

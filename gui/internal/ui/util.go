@@ -32,12 +32,14 @@ const (
 	opVerify  opKind = "verifying"
 	opConvert opKind = "converting"
 	opDelete  opKind = "deleting"
+	opPush    opKind = "publishing"
 )
 
 // opState is the progress of one cache operation.
 type opState struct {
 	kind        opKind
-	done, total int64 // bytes hashed so far, for verify
+	done, total int64  // bytes hashed so far, for verify
+	note        string // the step under way, for a push
 }
 
 // fraction is done/total in [0,1], or -1 when unknown.
@@ -72,6 +74,15 @@ func (t *opTable) progress(k cache.Key, done, total int64) {
 	defer t.mu.Unlock()
 	if o := t.m[k]; o != nil {
 		o.done, o.total = done, total
+	}
+}
+
+// progressNote updates an operation's byte counts and its step.
+func (t *opTable) progressNote(k cache.Key, done, total int64, note string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if o := t.m[k]; o != nil {
+		o.done, o.total, o.note = done, total, note
 	}
 }
 
