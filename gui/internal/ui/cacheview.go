@@ -133,7 +133,10 @@ func newCacheView(u *UI) *cacheView {
 	c.update.Hide()
 	c.remove = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), func() { c.deleteSelected() })
 	c.remove.Importance = widget.DangerImportance
-	buttons := container.NewHBox(c.verify, c.convert, c.reveal, c.copyPath, c.newDisk, c.publish, c.update, layout.NewSpacer(), c.remove)
+	// Two rows, so that the window still fits 800×500.
+	buttons := container.NewVBox(
+		container.NewHBox(c.verify, c.convert, c.reveal, c.copyPath, c.newDisk, layout.NewSpacer(), c.remove),
+		container.NewHBox(c.publish, c.update))
 	c.selPane = container.NewVBox(c.selTitle, c.selInfo, c.selStatus, c.opBar, buttons)
 	c.noSel = widget.NewLabel("Select an image to verify, convert, show, copy, publish or delete it.")
 	c.selPane.Hide()
