@@ -85,7 +85,7 @@ func TestRegistryFirstToggle(t *testing.T) {
 	s.registry.SetText(addr)
 	test.Tap(s.regFirst)
 	h.tap(s.save)
-	h.waitFor("the registry saved switched off", func() bool { c, _ := config.Load(path); return c.RegistryOff })
+	h.waitFor("the registry saved switched off", func() bool { c, _ := config.Load(path); return c.RegistryOff && !s.save.Disabled() })
 	if c, _ := config.Load(path); c.Registry != addr {
 		t.Errorf("switching the registry off erased the address: %+v", c)
 	}
@@ -99,7 +99,10 @@ func TestRegistryFirstToggle(t *testing.T) {
 
 	test.Tap(s.regFirst)
 	h.tap(s.save)
-	h.waitFor("the registry saved switched on", func() bool { c, _ := config.Load(path); return !c.RegistryOff && c.Registry == addr })
+	h.waitFor("the registry saved switched on", func() bool {
+		c, _ := config.Load(path)
+		return !c.RegistryOff && c.Registry == addr && !s.save.Disabled()
+	})
 	if r := h.m.Registry(); r != addr {
 		t.Errorf("registry in effect: %q, want %q", r, addr)
 	}

@@ -320,7 +320,9 @@ func TestSettingsSave(t *testing.T) {
 	// The registry applies to the next pull; a bad address is refused.
 	s.registry.SetText("oci://registry.lab:5000/vmimages")
 	h.tap(s.save)
-	h.waitFor("the registry saved", func() bool { c, _ := config.Load(path); return c.Registry != "" })
+	// The file is written before the Manager takes the new settings, and
+	// Save is off until both are done: wait for the button.
+	h.waitFor("the registry saved", func() bool { c, _ := config.Load(path); return c.Registry != "" && !s.save.Disabled() })
 	if h.m.Registry() != "oci://registry.lab:5000/vmimages" {
 		t.Errorf("registry in effect: %q", h.m.Registry())
 	}
