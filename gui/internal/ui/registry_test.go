@@ -26,6 +26,7 @@ func TestDownloadRowShowsSource(t *testing.T) {
 	u := h.u
 	mirrorHost := strings.TrimPrefix(srv.URL, "http://")
 
+	onTray := func() {}
 	download := func() string {
 		t.Helper()
 		if !u.SelectEntry("debian", "12") {
@@ -40,6 +41,7 @@ func TestDownloadRowShowsSource(t *testing.T) {
 			if len(h.m.Jobs()) == before {
 				return false
 			}
+			onTray()
 			it := h.dlItem(h.jobRow())
 			if it == nil || it.phase.Text != "Done" {
 				return false
@@ -57,7 +59,8 @@ func TestDownloadRowShowsSource(t *testing.T) {
 	if _, err := h.m.Push(context.Background(), refOf(hostKey("12")), reg.Ref("lab/vm"), nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.m.SetConfig(config.Config{Registry: reg.Ref("lab/vm")}); err != nil {
+	// A cap that makes the registry pull last a few seconds, for the tray.
+	if _, err := h.m.SetConfig(config.Config{Registry: reg.Ref("lab/vm"), Bandwidth: "100K"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.m.Remove(context.Background(), hostKey("12")); err != nil {
@@ -66,8 +69,18 @@ func TestDownloadRowShowsSource(t *testing.T) {
 	u.reloadCache()
 	h.waitFor("the image to leave the cache view", func() bool { return h.cacheRow(hostKey("12")) == "" })
 	want := "from registry " + reg.Host + "/lab/vm"
+	inTray := false
+	onTray = func() {
+		if strings.Contains(strings.Join(u.TrayLabels(), "\n"), "Debian 12 "+hostKey("12").Arch+" — ") &&
+			strings.Contains(strings.Join(u.TrayLabels(), "\n"), want) {
+			inTray = true
+		}
+	}
 	if row := download(); !strings.Contains(row, want) || strings.Contains(row, mirrorHost) {
 		t.Errorf("registry row does not read %q:\n%s", want, row)
+	}
+	if !inTray {
+		t.Errorf("the tray never named the registry while the download ran")
 	}
 }
 

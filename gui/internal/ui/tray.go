@@ -188,9 +188,13 @@ func (t *trayMenu) compute() {
 		} else {
 			running = true
 		}
-		tips = append(tips, s.Title+" — "+trayProgress(s))
+		line := s.Title + " — " + trayProgress(s)
+		if from := u.sourceText(s); strings.HasPrefix(from, "from registry ") {
+			line += " " + from // upstream is the usual case: only a registry is named
+		}
+		tips = append(tips, line)
 		if i < maxTrayDownloads {
-			t.downloads[i].Label = s.Title + " — " + trayProgress(s)
+			t.downloads[i].Label = line
 			t.hide(t.downloads[i], false)
 		}
 	}
