@@ -154,6 +154,21 @@ func TestPublishToRegistry(t *testing.T) {
 	u.pokeTick()
 	h.waitFor("Publish to be back", func() bool { return !c.publish.Disabled() })
 
+	// How a push in flight shows: the step, the bytes and the bar, as the
+	// ticker reads the push's progress.
+	u.ops.start(k, opPush)
+	u.ops.progressNote(k, 1024, 4096, "uploading disk")
+	u.pokeTick()
+	h.waitFor("the push's progress", func() bool {
+		return c.selStatus.Text == "Publishing to the registry: uploading disk · 1.0 KiB of 4.0 KiB…" && c.opBar.Visible() && c.opBar.Value == 0.25
+	})
+	if !c.publish.Disabled() || !c.remove.Disabled() {
+		t.Error("Publish or Delete is on while a push runs")
+	}
+	u.ops.end(k)
+	u.pokeTick()
+	h.waitFor("Publish to be back", func() bool { return !c.publish.Disabled() })
+
 	// The right-click menu offers it too.
 	var item *fyne.MenuItem
 	for _, it := range c.actionsMenu().Items {
