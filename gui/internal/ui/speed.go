@@ -6,8 +6,12 @@ import (
 	"vmimages/core"
 )
 
-// speedWindow is how far back the shown speed looks.
-const speedWindow = 5 * time.Second
+// speedWindow is how far back the shown speed looks, and speedMin the
+// least time a speed is measured over.
+const (
+	speedWindow = 5 * time.Second
+	speedMin    = 2 * time.Second
+)
 
 // speedMeter measures one job's speed from the bytes the window saw
 // arrive, since the job last started moving: a resumed download starts
@@ -33,7 +37,10 @@ func (m *speedMeter) add(now time.Time, n int64) float64 {
 	}
 	first := m.samples[0]
 	dt := now.Sub(first.t).Seconds()
-	if dt < 1 {
+	// Two seconds at least: each reading is timed when the window read it,
+	// not when the bytes arrived, and over a short span that lag (a busy
+	// machine) shows as a speed above the cap.
+	if dt < speedMin.Seconds() {
 		return 0
 	}
 	return float64(n-first.n) / dt

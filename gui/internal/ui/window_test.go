@@ -195,7 +195,7 @@ func TestSpeedAfterResume(t *testing.T) {
 	h.tap(h.dlItem(h.jobRow()).resume)
 	var worst float64
 	var worstText string
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(4 * time.Second)
 	for time.Now().Before(deadline) {
 		h.pump()
 		if it := h.dlItem(h.jobRow()); it != nil {
