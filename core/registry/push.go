@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/registry/remote"
 )
 
 // PushProgress is one layer's progress during a push.
@@ -101,6 +103,12 @@ func (c *Client) pushFile(ctx context.Context, repo interface {
 		return fmt.Errorf("pushing the %s: %w", l.Role, err)
 	}
 	defer f.Close()
+	if rp, ok := repo.(*remote.Repository); ok && desc.Size > chunkThreshold {
+		err := c.pushChunked(ctx, rp, desc, l, progress)
+		if !errors.Is(err, errChunksRefused) {
+			return err
+		}
+	}
 	r := &countingReader{r: f, fn: func(n int64) { progress(PushProgress{Role: l.Role, BytesDone: n, BytesTotal: l.Size}) }}
 	if err := repo.Push(ctx, desc, r); err != nil {
 		return fmt.Errorf("pushing the %s: %w", l.Role, err)

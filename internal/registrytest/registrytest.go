@@ -297,9 +297,50 @@ type Proxy struct {
 	target   string
 	cutAfter int64
 
-	mu     sync.Mutex
-	cut    bool
-	ranges []string
+	// upload: cut the client-to-registry direction instead.
+	upload bool
+	// dropBefore, when set, is a request line prefix ("PATCH "): the
+	// connection is dropped just before the dropNth such request, none
+	// of whose bytes reach the registry.
+	dropBefore string
+	dropNth    int
+	seen       int
+
+	mu       sync.Mutex
+	cut      bool
+	ranges   []string
+	uploaded int64
+}
+
+// NewUploadProxy starts a proxy to target that cuts the first connection
+// to carry more than cutAfter bytes towards the registry, the way a flaky
+// network drops a long upload.
+func NewUploadProxy(t testing.TB, target string, cutAfter int64) *Proxy {
+	p := NewProxy(t, target, 0)
+	p.mu.Lock()
+	p.upload, p.cutAfter = true, cutAfter
+	p.mu.Unlock()
+	return p
+}
+
+// NewDropProxy starts a proxy to target that drops the connection just
+// before the nth request whose line starts with method (say "PATCH"), so
+// none of that request reaches the registry: a connection lost between
+// two requests.
+func NewDropProxy(t testing.TB, target, method string, nth int) *Proxy {
+	p := NewProxy(t, target, 0)
+	p.mu.Lock()
+	p.dropBefore, p.dropNth = method+" /v2/", nth
+	p.mu.Unlock()
+	return p
+}
+
+// Uploaded is the number of bytes clients sent towards the registry
+// (requests, headers included) through the proxy.
+func (p *Proxy) Uploaded() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.uploaded
 }
 
 // NewProxy starts a proxy to target ("127.0.0.1:PORT") that cuts the first
@@ -349,11 +390,28 @@ func (p *Proxy) serve(c net.Conn) {
 	defer s.Close()
 	go func() {
 		// Client to registry: note Range headers as they pass.
+		var sent int64
 		buf := make([]byte, 32<<10)
 		for {
 			n, err := c.Read(buf)
 			if n > 0 {
 				p.note(buf[:n])
+				if i := p.dropAt(buf[:n]); i >= 0 {
+					_, _ = s.Write(buf[:i])
+					p.count(int64(i))
+					s.Close()
+					c.Close()
+					return
+				}
+				if p.cutNow(true, sent, n) {
+					_, _ = s.Write(buf[:p.cutAfter-sent])
+					p.count(p.cutAfter - sent)
+					s.Close()
+					c.Close()
+					return
+				}
+				sent += int64(n)
+				p.count(int64(n))
 				if _, werr := s.Write(buf[:n]); werr != nil {
 					return
 				}
@@ -369,13 +427,7 @@ func (p *Proxy) serve(c net.Conn) {
 	for {
 		n, err := s.Read(buf)
 		if n > 0 {
-			p.mu.Lock()
-			cut := !p.cut && p.cutAfter > 0 && sent+int64(n) > p.cutAfter
-			if cut {
-				p.cut = true
-			}
-			p.mu.Unlock()
-			if cut {
+			if p.cutNow(false, sent, n) {
 				_, _ = c.Write(buf[:p.cutAfter-sent])
 				return // closes both ends mid-response
 			}
@@ -388,6 +440,45 @@ func (p *Proxy) serve(c net.Conn) {
 			return
 		}
 	}
+}
+
+// cutNow says whether this read, n bytes after sent in the direction
+// towards the registry (up) or the client, is where the one cut happens.
+func (p *Proxy) cutNow(up bool, sent int64, n int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cut := up == p.upload && !p.cut && p.cutAfter > 0 && sent+int64(n) > p.cutAfter
+	if cut {
+		p.cut = true
+	}
+	return cut
+}
+
+// dropAt is where in b the request to drop before starts, or -1.
+func (p *Proxy) dropAt(b []byte) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.dropBefore == "" || p.cut {
+		return -1
+	}
+	off := 0
+	for {
+		i := strings.Index(string(b[off:]), p.dropBefore)
+		if i < 0 {
+			return -1
+		}
+		if p.seen++; p.seen == p.dropNth {
+			p.cut = true
+			return off + i
+		}
+		off += i + len(p.dropBefore)
+	}
+}
+
+func (p *Proxy) count(n int64) {
+	p.mu.Lock()
+	p.uploaded += n
+	p.mu.Unlock()
 }
 
 func (p *Proxy) note(b []byte) {
