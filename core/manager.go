@@ -372,3 +372,10 @@ func flatten(err error) []error {
 
 // FreeSpace is the free space on the cache's file system.
 func (m *Manager) FreeSpace() (int64, error) { return localfs.FreeSpace(m.cache.Root()) }
+
+// RemoteSize is the size the server gives for url (a HEAD request through
+// the Manager's HTTP client: its proxies, certificates and redirect policy);
+// -1 when the server does not say.
+func (m *Manager) RemoteSize(ctx context.Context, url string) (int64, error) {
+	return m.dl.Size(ctx, url)
+}

@@ -145,3 +145,32 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n.Add(int64(n))
 	return n, err
 }
+
+// Size asks the server for a file's size with a HEAD request, through the
+// same client, policy and user agent as every other request; -1 when the
+// server does not say. It is for showing a size before a download, not for
+// deciding anything about the bytes.
+func (c *Client) Size(ctx context.Context, url string) (int64, error) {
+	if err := checkURL(url); err != nil {
+		return -1, fmt.Errorf("size of %q: %w", url, err)
+	}
+	if err := checkFirst(ctx, url); err != nil {
+		return -1, fmt.Errorf("size of %s: %w", url, err)
+	}
+	dctx, cancel := context.WithTimeout(ctx, c.opts.SmallTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(dctx, http.MethodHead, url, nil)
+	if err != nil {
+		return -1, fmt.Errorf("size of %s: %w", url, err)
+	}
+	req.Header.Set("User-Agent", c.opts.UserAgent)
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		return -1, withURL(url, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return -1, &StatusError{URL: url, Code: resp.StatusCode}
+	}
+	return resp.ContentLength, nil
+}

@@ -2,8 +2,6 @@ package ui
 
 import (
 	"context"
-	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -61,7 +59,7 @@ func (u *UI) downloadSize(ctx context.Context, k cache.Key) (int64, error) {
 	for _, a := range res.Assets {
 		n := a.Size
 		if n < 0 {
-			if n, err = headSize(ctx, a.URL); err != nil {
+			if n, err = u.m.RemoteSize(ctx, a.URL); err != nil {
 				return -1, err
 			}
 		}
@@ -71,23 +69,6 @@ func (u *UI) downloadSize(ctx context.Context, k cache.Key) (int64, error) {
 		total += n
 	}
 	return total, nil
-}
-
-// headSize asks the server for a file's size; -1 when it does not say.
-func headSize(ctx context.Context, url string) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodHead, url, nil)
-	if err != nil {
-		return -1, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return -1, err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return -1, fmt.Errorf("the server answered %s for %s", resp.Status, url)
-	}
-	return resp.ContentLength, nil
 }
 
 // shortOfSpace reports whether a download of image k will not fit on the
